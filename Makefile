@@ -1,0 +1,34 @@
+# kgft developer entry points. `make test` and `make main` are the README's two commands.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+KGFT := $(VENV)/bin/kgft
+
+# Offline data mirror: the shared folder beside the checkout, when there is one.
+ifneq ($(wildcard ../shared/data/SHA256SUMS),)
+export KGFT_DATA_MIRROR ?= $(abspath ../shared/data)
+endif
+
+.PHONY: venv test main neo4j-start neo4j-stop clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+neo4j-start: venv
+	$(KGFT) neo4j start
+
+neo4j-stop:
+	-$(KGFT) neo4j stop
+
+# Set up, start the real Neo4j, run the whole test suite, stop Neo4j (always).
+test: venv
+	$(KGFT) neo4j start
+	status=0; $(PY) -m pytest -q || status=$$?; $(KGFT) neo4j stop; exit $$status
+
+clean:
+	rm -rf $(VENV) build *.egg-info

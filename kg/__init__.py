@@ -1,0 +1,1 @@
+"""kgft knowledge-graph layer: ontology import, stores, linking, queries."""

@@ -1,0 +1,1 @@
+"""kgft models: KG embeddings, text pipeline, classifier, knowledge injection."""

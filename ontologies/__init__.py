@@ -1,0 +1,1 @@
+"""Ontologies shipped with kgft (small, hand-made fixtures and mappings)."""

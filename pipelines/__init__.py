@@ -1,0 +1,1 @@
+"""kgft workflows: thin orchestrators that return results saving themselves to run directories."""
