@@ -9,6 +9,10 @@ ifneq ($(wildcard ../shared/data/SHA256SUMS),)
 export KGFT_DATA_MIRROR ?= $(abspath ../shared/data)
 endif
 
+# The local Neo4j server runs with authentication on; this development/test password
+# is used unless NEO4J_PASSWORD is already set (it is never printed).
+export NEO4J_PASSWORD ?= kgft-dev-password
+
 .PHONY: venv test main neo4j-start neo4j-stop clean
 
 $(VENV)/.installed: pyproject.toml

@@ -37,6 +37,26 @@ def neo4j_home() -> Path:
     return kgft_home() / "neo4j"
 
 
+def neo4j_bolt_port() -> int:
+    """The local Neo4j server's Bolt port: ``$KGFT_NEO4J_PORT`` or 7687.
+
+    Raises:
+        ConfigError: ``KGFT_NEO4J_PORT`` is not a port number.
+    """
+    env = os.environ.get("KGFT_NEO4J_PORT")
+    if not env:
+        return DEFAULT_BOLT_PORT
+    try:
+        port = int(env)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        from kg.errors import ConfigError
+
+        raise ConfigError(f"KGFT_NEO4J_PORT={env!r} is not a port number (1-65535)")
+    return port
+
+
 def default_store_dir() -> Path:
     """The embedded rdflib store used when ``--store`` is not given."""
     return kgft_home() / "store"
@@ -66,9 +86,13 @@ class Neo4jSettings:
 
     @classmethod
     def from_env(cls) -> "Neo4jSettings":
-        """Read ``NEO4J_URI``, ``NEO4J_USERNAME``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``."""
+        """Read ``NEO4J_URI``, ``NEO4J_USERNAME``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``.
+
+        Without ``NEO4J_URI`` the URI is the local server's:
+        ``bolt://127.0.0.1:$KGFT_NEO4J_PORT`` (port 7687 by default).
+        """
         return cls(
-            uri=os.environ.get("NEO4J_URI", DEFAULT_NEO4J_URI),
+            uri=os.environ.get("NEO4J_URI") or f"bolt://127.0.0.1:{neo4j_bolt_port()}",
             username=os.environ.get("NEO4J_USERNAME", DEFAULT_NEO4J_USERNAME),
             password=os.environ.get("NEO4J_PASSWORD"),
             database=os.environ.get("NEO4J_DATABASE") or None,

@@ -34,3 +34,33 @@ def mirror() -> Path:
     if not env or not Path(env).is_dir():
         pytest.skip("KGFT_DATA_MIRROR is not set: real datasets are unavailable on this machine")
     return Path(env)
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings():
+    """Connection settings of the running Neo4j server (NEO4J_URI/USERNAME/PASSWORD).
+
+    FAILS (never skips) when the server cannot be reached: the real-Neo4j tests
+    must run. ``make test`` starts the server; by hand: ``kgft neo4j start``.
+    """
+    from kg.errors import Neo4jUnavailable
+    from kg.settings import Neo4jSettings
+
+    settings = Neo4jSettings.from_env()
+    if not settings.password:
+        pytest.fail("NEO4J_PASSWORD is not set: export NEO4J_PASSWORD=kgft-dev-password "
+                    "and run `kgft neo4j start` (or use `make test`)", pytrace=False)
+    try:
+        settings.driver().close()
+    except Neo4jUnavailable as exc:
+        pytest.fail(f"Neo4j is not reachable: {exc.user_message()}; run `kgft neo4j start` "
+                    "(or use `make test`, which starts and stops it)", pytrace=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(neo4j_settings):
+    """A ``neo4j`` driver connected to the running server (closed after the session)."""
+    driver = neo4j_settings.driver()
+    yield driver
+    driver.close()
