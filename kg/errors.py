@@ -46,15 +46,17 @@ class ChecksumError(DataError):
         path (Path): The file that was checked (it is not used).
         expected (str): The registry's SHA-256.
         actual (str): The SHA-256 of the file on disk.
+        hint (str, optional): What the user can do; the default says the file
+            was not used. (default: ``None``)
     """
 
-    def __init__(self, path: Path | str, expected: str, actual: str) -> None:
+    def __init__(self, path: Path | str, expected: str, actual: str, hint: str | None = None) -> None:
         self.path = Path(path)
         self.expected = expected
         self.actual = actual
         super().__init__(
             f"checksum mismatch for {self.path}: expected sha256 {expected}, got {actual}",
-            hint="the file was not used; delete it or fix the mirror and fetch again",
+            hint=hint or "the file was not used; delete it or fix the mirror and fetch again",
         )
 
 

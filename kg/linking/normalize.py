@@ -1,0 +1,70 @@
+"""Normalization shared by label keys and text: the "pieces" the linker matches.
+
+A text becomes a sequence of pieces: runs of letters and digits, lower-cased
+with accents removed (``"Ménière's"`` → ``meniere``: a possessive ``'s`` is
+dropped), and single punctuation marks, which act as barriers a label can only
+cross if it contains the same mark. Hyphens, apostrophes, slashes and
+underscores are soft: they separate pieces but are not pieces themselves, so
+``non-Hodgkin`` and ``non Hodgkin`` normalize alike.
+
+MeSH-style inverted labels ("Neoplasms, Glandular and Epithelial") get a
+natural-order variant ("Glandular and Epithelial Neoplasms"): the
+comma-separated parts in reverse order.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterator
+
+SOFT = "-'\u2019/_\u2010\u2011\u2012\u2013\u2014"
+# letters/digits (with an optional possessive 's), or one mark that is not soft
+_PIECE_RE = re.compile(r"[^\W_]+(?:['\u2019][sS](?![^\W_]))?|[^\w\s" + re.escape(SOFT) + "]")
+_POSSESSIVE = ("'s", "\u2019s", "'S", "\u2019S")
+
+
+def norm_piece(piece: str) -> str:
+    """Lower-case one piece, strip accents and a possessive ``'s``."""
+    if piece.endswith(_POSSESSIVE) and len(piece) > 2:
+        piece = piece[:-2]
+    if piece.isascii():
+        return piece.lower()
+    decomposed = unicodedata.normalize("NFKD", piece)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def pieces_with_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """Normalized pieces of ``text`` with their character offsets in ``text``."""
+    for m in _PIECE_RE.finditer(text):
+        piece = norm_piece(m.group())
+        if piece:
+            yield piece, m.start(), m.end()
+
+
+def pieces(text: str) -> list[str]:
+    """Normalized pieces of ``text`` (see the module docstring)."""
+    return [q for p in _PIECE_RE.findall(text) if (q := norm_piece(p))]
+
+
+def label_variants(label: str, invert_commas: bool = True) -> list[list[str]]:
+    """Piece sequences a label should match: itself and its natural-order form.
+
+    Args:
+        label (str): A label or synonym, e.g. ``"Neoplasms, Glandular"``.
+        invert_commas (bool): Add the reversed comma form (``"Glandular
+            Neoplasms"``). (default: ``True``)
+
+    Returns:
+        list[list[str]]: Distinct non-empty piece sequences.
+    """
+    variants = [pieces(label)]
+    if invert_commas and "," in label:
+        parts = [p.strip() for p in label.split(",")]
+        if all(parts):
+            variants.append(pieces(" ".join(reversed(parts))))
+    out: list[list[str]] = []
+    for v in variants:
+        if v and v not in out:
+            out.append(v)
+    return out
