@@ -1,0 +1,151 @@
+"""Neo4j import over Bolt (kgft's Neo4jStore, n10s model) on a file of at least 1M triples.
+
+Uses the same N-Triples file as ``bench/import_embedded.py`` (the converted
+MeSH 2017 tree, WN18RR and opinion lexicon, repeated with distinct IRIs per
+copy; 3 copies = 1.34M triples), then:
+
+1. parse-only pass (pyoxigraph, the Python-side ceiling, for context);
+2. ``Neo4jStore.import_file`` into the running server: validation pass, then
+   batched ``UNWIND $rows`` writes with MERGE semantics and a checkpoint per
+   batch, written by one thread while the next batch is parsed;
+3. a re-import of the same content with its checkpoint forgotten (every batch
+   goes through the MERGE path again and must add nothing).
+
+Prints triples/s and the ratio to the 100k triples/s target, and to the
+neosemantics in-process figure of 150-195k triples/s quoted in the issue
+(n10s runs inside the server JVM and cannot be installed into the shared dev
+server, so it is a quoted reference, not a side-by-side run).
+
+CPU seconds are reported for this process and, with ``--server-pid`` (the
+local server's JVM, e.g. from ``ss -ltnp | grep 7687``), for the server: on a
+shared, overloaded machine the wall-clock rate mostly measures waiting for a
+core, while ``triples / max(client CPU, server CPU)`` is what the pipeline
+(parsing overlaps writing) sustains when each side has a core.
+
+``--wipe`` first deletes every ``:Resource`` node and kgft bookkeeping node of
+the database (the shared test suite does the same); without it the numbers
+include whatever the database already holds.
+
+Run: ``KGFT_DATA_MIRROR=/work/shared/data NEO4J_PASSWORD=... .venv/bin/python bench/import_neo4j.py --wipe``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET = 100_000
+N10S = (150_000, 195_000)
+
+
+def wipe(store) -> None:
+    """Delete all RDF data and kgft bookkeeping from the store's database."""
+    with store.session() as session:
+        session.run(
+            "MATCH (n) WHERE n:Resource OR n:_KgftImport OR n:_KgftKey "
+            "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS"
+        ).consume()
+
+
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system, all threads) of process ``pid``; this process when ``None``."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def parse_rate(path: Path) -> tuple[int, float]:
+    from kg.parse import validate
+
+    start = time.perf_counter()
+    _, n = validate(path)
+    return n, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=3, help="renamed copies of the terminologies (3 = 1.34M triples)")
+    parser.add_argument("--file", type=Path, help="use this N-Triples file instead of building one")
+    parser.add_argument("--batch-size", type=int, default=None, help="triples per transaction (default: the store's)")
+    parser.add_argument("--wipe", action="store_true", help="delete all RDF data in the database first")
+    parser.add_argument("--no-reimport", action="store_true", help="skip the idempotent re-import pass")
+    parser.add_argument("--server-pid", type=int, help="PID of the local Neo4j JVM, to report its CPU time")
+    parser.add_argument("--json", action="store_true", help="also print the result as JSON")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from import_embedded import build_file
+
+    from kg.neo4j_store import DEFAULT_BATCH_SIZE, Neo4jStore
+    from kg.progress import set_quiet
+
+    set_quiet(True)
+    batch_size = args.batch_size or DEFAULT_BATCH_SIZE
+    with tempfile.TemporaryDirectory(prefix="kgft-bench-") as tmp:
+        path = args.file
+        if path is None:
+            mirror = os.environ.get("KGFT_DATA_MIRROR")
+            if not mirror:
+                raise SystemExit("set KGFT_DATA_MIRROR (the offline data mirror) or pass --file")
+            path = Path(tmp) / "bench.nt"
+            n = build_file(Path(mirror), path, args.copies)
+            print(f"built {path.name}: {n:,} triples, {path.stat().st_size / 1e6:.0f} MB")
+
+        parsed, parse_s = parse_rate(path)
+        print(f"parse only (pyoxigraph): {parsed:,} triples in {parse_s:.1f}s = {parsed / parse_s:,.0f} triples/s")
+
+        with Neo4jStore(batch_size=batch_size) as store:
+            if args.wipe:
+                start = time.perf_counter()
+                wipe(store)
+                print(f"wiped the database in {time.perf_counter() - start:.1f}s")
+            before = store.count()
+            cpu0, server0 = process_cpu(None), process_cpu(args.server_pid) if args.server_pid else None
+            result = store.import_file(path)
+            client_cpu = process_cpu(None) - cpu0
+            server_cpu = process_cpu(args.server_pid) - server0 if args.server_pid else None
+            rate = result.triples_read / result.seconds
+            after = store.count()
+            load = os.getloadavg()[0]
+            print(
+                f"Neo4jStore.import_file: {result.triples_read:,} triples read, {result.triples_added:,} added, "
+                f"{result.extra['batches']} batches of {batch_size:,}, {result.seconds:.1f}s = {rate:,.0f} triples/s "
+                f"(load average {load:.1f} on {os.cpu_count()} cores)"
+            )
+            cpu_line = f"CPU: client {client_cpu:.1f}s"
+            if server_cpu is not None:
+                bound = result.triples_read / max(client_cpu, server_cpu)
+                cpu_line += f", server {server_cpu:.1f}s -> CPU-bound rate {bound:,.0f} triples/s ({bound / TARGET:.2f}x target)"
+            print(cpu_line)
+            print(f"store count {before:,} -> {after:,}")
+            print(f"ratio vs target {TARGET:,}/s: {rate / TARGET:.2f}x")
+            print(f"ratio vs n10s in-process {N10S[0]:,}-{N10S[1]:,}/s: {rate / N10S[1]:.2f}-{rate / N10S[0]:.2f}x")
+            out = {
+                "triples": result.triples_read, "added": result.triples_added, "seconds": result.seconds,
+                "triples_per_s": rate, "batch_size": batch_size, "parse_only_per_s": parsed / parse_s,
+                "ratio_vs_target": rate / TARGET, "client_cpu_s": client_cpu, "server_cpu_s": server_cpu,
+                "load_average": load,
+            }
+            if not args.no_reimport:
+                store.forget_import(result.extra["sha256"])
+                again = store.import_file(path)
+                again_rate = again.triples_read / again.seconds
+                print(
+                    f"re-import (checkpoint forgotten, MERGE path): {again.triples_added} added, "
+                    f"{again.seconds:.1f}s = {again_rate:,.0f} triples/s; count {store.count():,}"
+                )
+                out["reimport_added"] = again.triples_added
+                out["reimport_per_s"] = again_rate
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

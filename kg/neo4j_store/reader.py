@@ -1,0 +1,176 @@
+"""Read queries over the n10s model: triples, counts, labels, stats, paths.
+
+Every function takes an open ``neo4j`` session (or transaction) and the
+property-key registry (``key -> KeyInfo``) and passes all values as
+``$parameters``. ``prefixes`` optionally restricts the result to triples whose
+subject ``uri`` starts with one of the given strings (a namespace, or
+``bnode://k<scope>`` for one file's blank nodes).
+
+Triples represented by the graph, each counted once:
+
+* one per relationship (object properties, ``rdf:type`` to blank nodes);
+* one per element of a registered literal property (lists hold distinct values);
+* one per node label other than ``Resource`` (``rdf:type`` to a class IRI).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+from kg.neo4j_store.cypher import KEY_LABEL, RESOURCE
+from kg.neo4j_store.encode import BNODE_PREFIX, RDF_TYPE, KeyInfo, to_literal, to_term
+
+
+
+def _subjects(var: str, prefixes: Sequence[str] | None) -> str:
+    """``MATCH`` the subject nodes: all, or those under the prefixes (an index-backed prefix seek)."""
+    if not prefixes:
+        return f"MATCH ({var}:{RESOURCE})"
+    return f"UNWIND $prefixes AS prefix MATCH ({var}:{RESOURCE}) WHERE {var}.uri STARTS WITH prefix WITH DISTINCT {var}"
+
+
+def load_keys(session) -> dict[str, KeyInfo]:
+    """The registry of literal property keys kgft wrote: ``key -> KeyInfo``."""
+    result = session.run(f"MATCH (k:{KEY_LABEL}) RETURN k.key AS key, k.predicate AS p, k.datatype AS d, k.lang AS l")
+    return {r["key"]: KeyInfo(r["p"], r["d"], r["l"]) for r in result}
+
+
+def iter_triples(session, keys: dict[str, KeyInfo], prefixes: Sequence[str] | None = None) -> Iterator[tuple]:
+    """Every triple as rdflib terms: labels and literal values first, then relationships."""
+    from rdflib import URIRef
+
+    rdf_type = URIRef(RDF_TYPE)
+    nodes = session.run(
+        f"{_subjects('n', prefixes)} "
+        "RETURN n.uri AS uri, labels(n) AS labels, "
+        "[k IN keys(n) WHERE k IN $keys | [k, n[k]]] AS props",
+        prefixes=list(prefixes) if prefixes else None,
+        keys=list(keys),
+    )
+    for rec in nodes:
+        subject = to_term(rec["uri"])
+        for label in rec["labels"]:
+            if label != RESOURCE:
+                yield subject, rdf_type, URIRef(label)
+        for key, values in rec["props"]:
+            info = keys[key]
+            predicate = URIRef(info.predicate)
+            for value in values if isinstance(values, list) else [values]:
+                yield subject, predicate, to_literal(value, info)
+    rels = session.run(
+        f"{_subjects('s', prefixes)} MATCH (s)-[r]->(o:{RESOURCE}) "
+        "RETURN s.uri AS s, type(r) AS p, o.uri AS o",
+        prefixes=list(prefixes) if prefixes else None,
+    )
+    for rec in rels:
+        yield to_term(rec["s"]), URIRef(rec["p"]), to_term(rec["o"])
+
+
+def count(session, keys: dict[str, KeyInfo], prefixes: Sequence[str] | None = None) -> int:
+    """Number of triples the graph represents (see the module docstring)."""
+    params = {"prefixes": list(prefixes) if prefixes else None, "keys": list(keys)}
+    if prefixes:
+        rels = session.run(
+            f"{_subjects('s', prefixes)} MATCH (s)-[r]->(:{RESOURCE}) RETURN count(r) AS n",
+            **params,
+        ).single()["n"]
+    else:  # answered from the count store
+        rels = session.run("MATCH ()-[r]->() RETURN count(r) AS n").single()["n"]
+    rec = session.run(
+        f"{_subjects('n', prefixes)} "
+        "RETURN sum(size(labels(n)) - 1) AS types, "
+        "sum(reduce(acc = 0, k IN keys(n) | acc + CASE WHEN k IN $keys THEN size(n[k]) ELSE 0 END)) AS values",
+        **params,
+    ).single()
+    return int(rels) + int(rec["types"] or 0) + int(rec["values"] or 0)
+
+
+def iter_labels(session, keys: dict[str, KeyInfo], label_predicates: Sequence[str]) -> Iterator[tuple[str, str, str]]:
+    """``(entity_iri, predicate_iri, text)`` for label/synonym literals of IRIs (blank nodes skipped)."""
+    wanted = {k: i.predicate for k, i in keys.items() if i.predicate in label_predicates}
+    if not wanted:
+        return
+    result = session.run(
+        f"MATCH (n:{RESOURCE}) WHERE NOT n.uri STARTS WITH $bnode "
+        "UNWIND [k IN keys(n) WHERE k IN $keys] AS k UNWIND n[k] AS v RETURN n.uri AS uri, k AS key, v AS value",
+        bnode=BNODE_PREFIX,
+        keys=list(wanted),
+    )
+    for rec in result:
+        yield rec["uri"], wanted[rec["key"]], rec["value"]
+
+
+def _count_nodes(session, where: str, **params) -> int:
+    query = f"MATCH (n:{RESOURCE}) WHERE NOT n.uri STARTS WITH $bnode AND ({where}) RETURN count(n) AS n"
+    return int(session.run(query, bnode=BNODE_PREFIX, **params).single()["n"])
+
+
+def stats(session, keys: dict[str, KeyInfo]) -> dict:
+    """Counts with the same definitions as :meth:`kg.embedded.EmbeddedStore.stats`."""
+    from kg.embedded import CLASS_TYPES, PROPERTY_TYPES, SCHEMA_NAMESPACES
+    from kg.store import LABEL_PREDICATES
+
+    predicates: dict[str, int] = {}
+    for rec in session.run("MATCH ()-[r]->() RETURN type(r) AS p, count(r) AS n"):
+        predicates[rec["p"]] = predicates.get(rec["p"], 0) + int(rec["n"])
+    types = session.run(f"MATCH (n:{RESOURCE}) RETURN sum(size(labels(n)) - 1) AS n").single()["n"]
+    if types:
+        predicates[RDF_TYPE] = predicates.get(RDF_TYPE, 0) + int(types)
+    for rec in session.run(
+        f"MATCH (n:{RESOURCE}) UNWIND [k IN keys(n) WHERE k IN $keys] AS k RETURN k, sum(size(n[k])) AS n",
+        keys=list(keys),
+    ):
+        predicate = keys[rec["k"]].predicate
+        predicates[predicate] = predicates.get(predicate, 0) + int(rec["n"])
+    label_keys = [k for k, i in keys.items() if i.predicate in LABEL_PREDICATES]
+    return {
+        "triples": sum(predicates.values()),
+        "classes": _count_nodes(session, "any(l IN labels(n) WHERE l IN $types)", types=list(CLASS_TYPES)),
+        "individuals": _count_nodes(
+            session,
+            "any(l IN labels(n) WHERE l = $named OR (l <> $resource AND none(ns IN $schema WHERE l STARTS WITH ns)))",
+            named="http://www.w3.org/2002/07/owl#NamedIndividual",
+            resource=RESOURCE,
+            schema=list(SCHEMA_NAMESPACES),
+        ),
+        "properties": _count_nodes(session, "any(l IN labels(n) WHERE l IN $types)", types=list(PROPERTY_TYPES)),
+        "labelled": _count_nodes(session, "any(k IN keys(n) WHERE k IN $keys)", keys=label_keys),
+        "predicates": dict(sorted(predicates.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
+
+
+def _path_id(uri: str) -> str:
+    return "_:" + uri[len(BNODE_PREFIX):] if uri.startswith(BNODE_PREFIX) else uri
+
+
+def _node_uri(node: str) -> str:
+    return BNODE_PREFIX + node[2:] if node.startswith("_:") else node
+
+
+def shortest_paths(
+    session, source: str, targets: Sequence[str], max_hops: int, max_degree: int
+) -> list[list[tuple[str, str, str]]]:
+    """One shortest path (Cypher ``shortestPath``, either direction) from ``source`` to each target.
+
+    Nodes with more than ``max_degree`` relationships may end a path but are not
+    walked through (as in :func:`kg.paths.shortest_paths`). ``max_hops`` must be
+    validated by the caller (it is part of the pattern, not a parameter).
+    """
+    src = _node_uri(source)
+    wanted = sorted({_node_uri(t) for t in targets})
+    paths: list[list[tuple[str, str, str]]] = [[]] if src in wanted else []
+    result = session.run(
+        f"MATCH (a:{RESOURCE} {{uri: $source}}) UNWIND $targets AS t "
+        f"MATCH (b:{RESOURCE} {{uri: t}}) WHERE b <> a "
+        f"MATCH p = shortestPath((a)-[*..{int(max_hops)}]-(b)) "
+        "WHERE all(x IN nodes(p)[1..-1] WHERE COUNT { (x)--() } <= $max_degree) "
+        "RETURN t, [r IN relationships(p) | [startNode(r).uri, type(r), endNode(r).uri]] AS edges",
+        source=src,
+        targets=wanted,
+        max_degree=max_degree,
+    )
+    order = {t: i for i, t in enumerate(wanted)}
+    found = sorted(((len(r["edges"]), order[r["t"]], r["edges"]) for r in result), key=lambda x: x[:2])
+    for _, _, edges in found:
+        paths.append([(_path_id(s), p, _path_id(o)) for s, p, o in edges])
+    return paths
