@@ -1,0 +1,268 @@
+"""Integrated Gradients on the embedding layer, and predictions from edited embeddings.
+
+Integrated Gradients (Sundararajan et al., 2017) attributes a model output
+``F`` to each input feature ``i``::
+
+    IG_i(x) = (x_i - b_i) * ∫_0^1 ∂F(b + α (x - b)) / ∂x_i dα
+
+for a baseline input ``b``. kgft applies it to the token *embeddings*: ``x``
+is the ``[time, dim]`` matrix of the text's token vectors, ``b`` repeats one
+baseline vector (by default the ``<unk>`` embedding: the model's "a token I
+know nothing about"), and a token's attribution is the sum of its ``dim``
+feature attributions. The integral is approximated with Gauss–Legendre
+quadrature on ``[0, 1]`` (exact for polynomials of degree ``2 n - 1``).
+
+By completeness, the attributions sum to ``F(x) - F(b)``; the difference
+between the two is the *completeness delta*, reported so that a user can see
+when more steps are needed.
+
+Determinism: the model runs in eval mode (no dropout) and, on CUDA, with
+cuDNN disabled for the duration (cuDNN's RNN backward refuses eval mode);
+nothing random happens, so the same text gives the same attributions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from kg.errors import ConfigError, ModelError
+
+
+def gauss_legendre(n_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Nodes and weights of ``n_steps``-point Gauss–Legendre quadrature on ``[0, 1]``.
+
+    Args:
+        n_steps (int): Number of nodes (>= 1).
+
+    Returns:
+        tuple[Tensor, Tensor]: ``alphas`` and ``weights``, float64, ``weights.sum() == 1``.
+
+    Raises:
+        ConfigError: ``n_steps`` < 1.
+    """
+    if n_steps < 1:
+        raise ConfigError(f"integrated gradients needs at least 1 step, got {n_steps}")
+    nodes, weights = np.polynomial.legendre.leggauss(n_steps)
+    return torch.from_numpy((nodes + 1.0) / 2.0), torch.from_numpy(weights / 2.0)
+
+
+def integrated_gradients(
+    func: Callable[[torch.Tensor], torch.Tensor],
+    inputs: torch.Tensor,
+    baseline: torch.Tensor,
+    n_steps: int = 50,
+    batch_size: int = 16,
+) -> tuple[torch.Tensor, float, float, float]:
+    """Integrated Gradients of a scalar function of one input tensor.
+
+    Args:
+        func (Callable[[Tensor], Tensor]): Maps a batch ``[m, *shape]`` of inputs to
+            ``[m]`` outputs (one scalar per input, e.g. a class probability).
+        inputs (Tensor): The input ``x``, shape ``shape``.
+        baseline (Tensor): The baseline ``b``, broadcastable to ``shape``.
+        n_steps (int): Quadrature nodes. (default: ``50``)
+        batch_size (int): Interpolated inputs evaluated per call of ``func``. (default: ``16``)
+
+    Returns:
+        tuple: ``(attributions, output, baseline_output, delta)``: float64 attributions
+        with the shape of ``inputs``; ``F(x)``; ``F(b)``; and the completeness delta
+        ``sum(attributions) - (F(x) - F(b))``.
+
+    Raises:
+        ConfigError: ``batch_size`` < 1 or ``n_steps`` < 1.
+    """
+    if batch_size < 1:
+        raise ConfigError(f"attribution batch size must be positive, got {batch_size}")
+    alphas, weights = gauss_legendre(n_steps)
+    x = inputs.detach()
+    b = baseline.detach().expand_as(x).to(x.dtype)
+    diff = x - b
+    grad_sum = torch.zeros_like(x, dtype=torch.float64)
+    for lo in range(0, n_steps, batch_size):
+        a = alphas[lo : lo + batch_size].to(x.device, x.dtype)
+        w = weights[lo : lo + batch_size].to(x.device, torch.float64)
+        shape = (-1,) + (1,) * x.dim()
+        points = (b.unsqueeze(0) + a.view(shape) * diff.unsqueeze(0)).requires_grad_(True)
+        out = func(points)
+        (grads,) = torch.autograd.grad(out.sum(), points)
+        grad_sum += (grads.to(torch.float64) * w.view(shape)).sum(0)
+    attributions = diff.to(torch.float64) * grad_sum
+    with torch.no_grad():
+        ends = func(torch.stack([x, b])).to(torch.float64)
+    output, base_output = float(ends[0]), float(ends[1])
+    delta = float(attributions.sum()) - (output - base_output)
+    return attributions, output, base_output, delta
+
+
+@contextlib.contextmanager
+def deterministic_eval(model: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode with cuDNN off, restoring the model's mode afterwards.
+
+    Eval mode disables every dropout; disabling cuDNN lets the RNN backward run
+    in eval mode on CUDA (cuDNN refuses it) and avoids its non-deterministic
+    kernels. On CPU the cuDNN switch is a no-op.
+
+    Args:
+        model (nn.Module): The model.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.backends.cudnn.flags(enabled=False):
+            yield model
+    finally:
+        model.train(was_training)
+
+
+def _embedding(model: nn.Module) -> nn.Embedding:
+    emb = getattr(model, "embedding", None)
+    if not isinstance(emb, nn.Embedding) or not hasattr(model, "forward_embedded"):
+        raise ModelError(
+            f"{type(model).__name__} cannot be explained: it needs an `embedding` layer and `forward_embedded`"
+        )
+    return emb
+
+
+def baseline_vector(model: nn.Module, index: int | None) -> torch.Tensor:
+    """The baseline embedding: row ``index`` of the model's embedding, or zeros.
+
+    Args:
+        model (nn.Module): A classifier with an ``embedding`` layer.
+        index (int, optional): The token id whose vector is the baseline
+            (kgft uses ``<unk>``); ``None`` gives the zero vector.
+
+    Returns:
+        Tensor: ``[dim]``, detached.
+    """
+    emb = _embedding(model)
+    if index is None:
+        return torch.zeros(emb.embedding_dim, device=emb.weight.device, dtype=emb.weight.dtype)
+    return emb.weight[index].detach().clone()
+
+
+@dataclass
+class TokenAttribution:
+    """Integrated Gradients of one text's predicted-class probability.
+
+    Args:
+        probabilities (list[float]): Softmax probabilities of every class.
+        target (int): The class attributed (the predicted one unless asked otherwise).
+        attributions (list[float]): One value per token (sum over embedding dims).
+        baseline_probability (float): ``p(target)`` with every token at the baseline.
+        delta (float): Completeness delta ``sum(attributions) - (p - baseline_probability)``.
+        n_steps (int): Quadrature nodes used.
+    """
+
+    probabilities: list[float]
+    target: int
+    attributions: list[float]
+    baseline_probability: float
+    delta: float
+    n_steps: int
+
+
+def _as_batch(token_ids) -> tuple[torch.Tensor, torch.Tensor]:
+    ids = torch.as_tensor(token_ids, dtype=torch.long)
+    if ids.dim() != 1 or ids.numel() == 0:
+        raise ModelError("a text to explain needs at least one token")
+    return ids.unsqueeze(0), torch.tensor([ids.numel()])
+
+
+def predict_proba(model: nn.Module, token_ids, embedded: torch.Tensor | None = None) -> list[float]:
+    """Class probabilities of one text, deterministically.
+
+    Args:
+        model (nn.Module): A classifier with ``embedding`` and ``forward_embedded``.
+        token_ids (Sequence[int] or Tensor): The text's token ids.
+        embedded (Tensor, optional): ``[time, dim]`` token vectors to use instead
+            of looking the ids up (for counterfactuals). (default: ``None``)
+
+    Returns:
+        list[float]: One probability per class.
+    """
+    emb = _embedding(model)
+    ids, lengths = _as_batch(token_ids)
+    device = emb.weight.device
+    with deterministic_eval(model), torch.no_grad():
+        vectors = emb(ids.to(device)) if embedded is None else embedded.to(device).unsqueeze(0)
+        logits = model.forward_embedded(vectors, lengths.to(device))
+    return torch.softmax(logits.float(), dim=-1)[0].tolist()
+
+
+def attribute_tokens(
+    model: nn.Module,
+    token_ids,
+    baseline_index: int | None,
+    target: int | None = None,
+    n_steps: int = 50,
+    batch_size: int = 16,
+) -> TokenAttribution:
+    """Integrated Gradients of the target class probability over one text's tokens.
+
+    Args:
+        model (nn.Module): A classifier with ``embedding`` and ``forward_embedded``
+            (``model.classifier.BiLSTMClassifier``).
+        token_ids (Sequence[int] or Tensor): The text's token ids (one text, unpadded).
+        baseline_index (int, optional): Token id whose embedding is the baseline;
+            ``None`` uses the zero vector.
+        target (int, optional): Class to explain. (default: the predicted class)
+        n_steps (int): Quadrature nodes. (default: ``50``)
+        batch_size (int): Interpolation points per forward pass. (default: ``16``)
+
+    Returns:
+        TokenAttribution: Probabilities, attributions and the completeness delta.
+    """
+    emb = _embedding(model)
+    device = emb.weight.device
+    ids, lengths = _as_batch(token_ids)
+    probs = predict_proba(model, ids[0])
+    if target is None:
+        target = int(np.argmax(probs))
+    if not 0 <= target < len(probs):
+        raise ConfigError(f"class index {target} is outside 0..{len(probs) - 1}")
+    base = baseline_vector(model, baseline_index)
+
+    def prob_of_target(points: torch.Tensor) -> torch.Tensor:
+        lens = lengths.to(device).expand(points.shape[0])
+        return torch.softmax(model.forward_embedded(points, lens), dim=-1)[:, target]
+
+    with deterministic_eval(model):
+        with torch.no_grad():
+            x = emb(ids.to(device))[0]
+        attr, _, base_prob, delta = integrated_gradients(prob_of_target, x, base, n_steps, batch_size)
+    return TokenAttribution(
+        probabilities=probs,
+        target=target,
+        attributions=attr.sum(-1).tolist(),
+        baseline_probability=base_prob,
+        delta=delta,
+        n_steps=n_steps,
+    )
+
+
+def replaced_embeddings(model: nn.Module, token_ids, positions, baseline_index: int | None) -> torch.Tensor:
+    """The text's token vectors with ``positions`` reset to the baseline vector.
+
+    Args:
+        model (nn.Module): A classifier with an ``embedding`` layer.
+        token_ids (Sequence[int] or Tensor): The text's token ids.
+        positions (Iterable[int]): Token positions to reset.
+        baseline_index (int, optional): Baseline token id (``None``: zeros).
+
+    Returns:
+        Tensor: ``[time, dim]``, detached.
+    """
+    emb = _embedding(model)
+    ids, _ = _as_batch(token_ids)
+    with torch.no_grad():
+        vectors = emb(ids.to(emb.weight.device))[0].clone()
+        base = baseline_vector(model, baseline_index)
+        for p in positions:
+            vectors[int(p)] = base
+    return vectors

@@ -1,0 +1,1 @@
+"""Default class-to-concept maps used by ``kgft explain`` (TOML files)."""

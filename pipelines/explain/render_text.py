@@ -1,0 +1,116 @@
+"""The terminal view of an explanation: coloured tokens, entities, graph paths.
+
+Renders the JSON form (schema ``kgft.explain/1``) so that every output format
+shows the same numbers. Tokens supporting the prediction are green, tokens
+against it red; the stronger the attribution, the bolder (top tokens are
+also underlined).
+"""
+
+from __future__ import annotations
+
+import click
+
+_BAR = "─" * 72
+#: Entities listed per text (the JSON form has all).
+MAX_ENTITIES = 10
+
+
+def _fmt_prob(p: float) -> str:
+    return f"{p:.3f}"
+
+
+def _token(tok: dict, scale: float, top: set[int], color: bool) -> str:
+    text = tok["text"]
+    if tok.get("entity_token"):
+        text = "⟨" + (tok["entities"][0].rsplit("/", 1)[-1] if tok["entities"] else text) + "⟩"
+    if not color:
+        return text
+    a = tok["attribution"]
+    strength = abs(a) / scale if scale > 0 else 0.0
+    if strength < 0.05:
+        return click.style(text, dim=True)
+    return click.style(
+        text,
+        fg="green" if a > 0 else "red",
+        bold=strength >= 0.5,
+        underline=tok["index"] in top,
+    )
+
+
+def path_line(path: dict) -> str:
+    """One path as ``a —[relation]→ b ←[relation]— c``."""
+    steps = path["steps"]
+    parts = [steps[0]["from_label"]]
+    for s in steps:
+        arrow = f" —[{s['relation']}]→ " if s["direction"] == "forward" else f" ←[{s['relation']}]— "
+        parts.append(arrow + s["to_label"])
+    return "".join(parts)
+
+
+def _explanation(exp: dict, number: int, total: int, color: bool) -> list[str]:
+    lines = []
+    if total > 1:
+        lines.append(f"{_BAR}\ntext {number} of {total}")
+    pred = exp["prediction"]
+    probs = "  ".join(f"{k} {_fmt_prob(v)}" for k, v in pred["probabilities"].items())
+    head = f"prediction: {pred['label']} (p = {_fmt_prob(pred['probability'])})"
+    lines.append(click.style(head, bold=True) if color else head)
+    lines.append(f"  probabilities: {probs}")
+    scale = max((abs(t["attribution"]) for t in exp["tokens"]), default=0.0)
+    top = set(exp["top_tokens"])
+    lines.append("tokens (green supports the prediction, red opposes it; underlined: top tokens):")
+    lines.append("  " + " ".join(_token(t, scale, top, color) for t in exp["tokens"]))
+    ranked = ", ".join(f"{exp['tokens'][i]['text']} {exp['tokens'][i]['attribution']:+.4f}" for i in exp["top_tokens"])
+    lines.append(f"  top tokens: {ranked}")
+    comp = exp["completeness"]
+    lines.append(
+        f"  integrated gradients: sum {comp['sum']:+.4f} = p {_fmt_prob(comp['probability'])} - "
+        f"p(baseline) {_fmt_prob(comp['baseline_probability'])}, completeness delta {comp['delta']:+.2e}"
+    )
+    if exp["entities"]:
+        lines.append("linked entities (share of |attribution|):")
+        for k, ent in enumerate(exp["entities"][:MAX_ENTITIES], 1):
+            words = ", ".join(f'"{m["text"]}"' for m in ent["mentions"])
+            lines.append(f"  {k}. {ent['label']} <{ent['iri']}>  {words}  share {ent['share']:.1%}, "
+                         f"attribution {ent['attribution']:+.4f}")
+            if ent.get("is_class_concept"):
+                lines.append(f"     is itself a concept of class {pred['label']}")
+            elif ent.get("paths") is not None:
+                if not ent["paths"]:
+                    lines.append(f"     no path to a concept of class {pred['label']} in the graph")
+                for p in ent["paths"]:
+                    lines.append(f"     path: {path_line(p)}")
+        if len(exp["entities"]) > MAX_ENTITIES:
+            lines.append(f"  ... and {len(exp['entities']) - MAX_ENTITIES} more (--format json lists all)")
+    cf = exp.get("counterfactual")
+    if cf:
+        lines.append(
+            f"counterfactual: without the knowledge of {cf['label']} (its tokens reset to the baseline), "
+            f"p({pred['label']}) {_fmt_prob(pred['probability'])} → {_fmt_prob(cf['probability'])} "
+            f"({cf['change']:+.3f}); prediction {pred['label']} → {cf['label_after']}"
+        )
+    for note in exp["notes"]:
+        lines.append(f"note: {note}")
+    return lines
+
+
+def render_text(doc: dict, color: bool = True) -> str:
+    """The terminal view of an explanation document.
+
+    Args:
+        doc (dict): ``ExplainResult.to_dict()`` output.
+        color (bool): Use ANSI colours (click strips them when not a terminal). (default: ``True``)
+
+    Returns:
+        str: The text, without a trailing newline.
+    """
+    know = doc["knowledge"]
+    where = f"{know['store']} store {know['store_location']}" if know.get("store") else "no graph"
+    cmap = know.get("class_map")
+    lines = [f"run: {doc['run_dir']}  (knowledge: {'yes' if know['used'] else 'no'}; graph: {where}"
+             + (f"; class map: {cmap['name']}" if cmap else "") + ")"]
+    lines += [f"note: {n}" for n in doc["notes"]]
+    total = len(doc["explanations"])
+    for i, exp in enumerate(doc["explanations"], 1):
+        lines += _explanation(exp, i, total, color)
+    return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""Explaining one text: tokens and their attributions, linked entities, counterfactual.
+
+Which tokens carry an entity's *knowledge* (the rows that knowledge runs
+initialize from, and regularize toward, the entity's vector):
+
+* a one-word mention: that word's token;
+* a multi-word mention: the ``<ent:IRI>`` token inserted after it (its words
+  are ordinary words); if that token was not inserted (limit per mention, or
+  cut by ``max_len``), the mention's words.
+
+An entity's *share* is the sum of ``|attribution|`` over all tokens of its
+mentions (words and entity tokens) divided by the sum over all tokens. The
+*counterfactual* resets the knowledge tokens of the entity with the largest
+share to the baseline embedding, the ``<unk>`` row (what the model has for a
+token it knows nothing about), and predicts again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model.attribution import attribute_tokens, predict_proba, replaced_embeddings
+from model.knowledge.entity_tokens import entity_of, insert_entity_tokens, is_entity_token
+from pipelines.explain.result import EntityExplanation, TextExplanation
+
+NO_ENTITY_NOTE = "no entity of the knowledge graph was linked in this text"
+
+
+@dataclass
+class EncodedText:
+    """One text as the run's encoder sees it, with mention positions.
+
+    Args:
+        tokens (list[str]): Final tokens (entity tokens included, truncated).
+        ids (list[int]): Vocabulary ids.
+        mentions (list[tuple[int, int, tuple[str, ...], list[int], list[int]]]):
+            ``(word start, word end, entities, word positions, entity-token positions)``
+            with positions in ``tokens``.
+        words (list[str]): The words before entity tokens were inserted.
+    """
+
+    tokens: list[str]
+    ids: list[int]
+    mentions: list[tuple]
+    words: list[str]
+
+
+def encode_text(run, text: str) -> EncodedText:
+    """Tokenize, link and encode ``text`` exactly as ``run``'s encoder does, keeping positions.
+
+    Args:
+        run: A :class:`pipelines.run_files.TrainedRun`.
+        text (str): Raw text.
+    """
+    enc = run.encoder
+    words = enc.tokenizer.tokenize(text)[: enc.max_len]
+    mentions = list(enc.linker.link_tokens(words)) if enc.linker is not None else []
+    tokens = insert_entity_tokens(words, mentions, enc.max_entities_per_mention).tokens[: enc.max_len]
+    word_pos: list[int] = []
+    ent_pos: dict[int, list[int]] = {}
+    for pos, tok in enumerate(tokens):
+        if is_entity_token(tok) and word_pos:
+            ent_pos.setdefault(len(word_pos) - 1, []).append(pos)
+        else:
+            word_pos.append(pos)
+    spans = []
+    for m in mentions:
+        if m.end > len(word_pos):  # the mention's words were cut by max_len
+            continue
+        words_at = word_pos[m.start : m.end]
+        after = []
+        if m.end - m.start > 1:
+            after = [p for p in ent_pos.get(m.end - 1, []) if entity_of(tokens[p]) in m.entities]
+        spans.append((m.start, m.end, tuple(m.entities), words_at, after))
+    return EncodedText(tokens, run.encoder.encode(run.vocab, [tokens])[0], spans, words)
+
+
+def _entities(encoded: EncodedText, attributions: list[float]) -> list[EntityExplanation]:
+    total = sum(abs(a) for a in attributions) or 1.0
+    found: dict[str, dict] = {}
+    for start, end, iris, word_at, ent_at in encoded.mentions:
+        mention = {"start": start, "end": end, "text": " ".join(encoded.words[start:end])}
+        for iri in iris:
+            own = [p for p in ent_at if entity_of(encoded.tokens[p]) == iri]
+            entry = found.setdefault(iri, {"mentions": [], "all": set(), "knowledge": set()})
+            entry["mentions"].append(mention)
+            entry["all"].update(word_at + own)
+            entry["knowledge"].update(own if own else word_at)
+    out = []
+    for iri, e in found.items():
+        share = sum(abs(attributions[p]) for p in e["all"]) / total
+        out.append(EntityExplanation(
+            iri=iri, label=e["mentions"][0]["text"], mentions=e["mentions"],
+            token_indices=sorted(e["knowledge"]),
+            attribution=float(sum(attributions[p] for p in e["all"])), share=float(share),
+        ))
+    out.sort(key=lambda e: (-e.share, e.iri))
+    return out
+
+
+def explain_text(run, text: str, top_k: int = 5, n_steps: int = 50, evidence=None) -> TextExplanation:
+    """Prediction, attributions, linked entities, graph evidence and counterfactual of one text.
+
+    Args:
+        run: A :class:`pipelines.run_files.TrainedRun`.
+        text (str): The text.
+        top_k (int): Top tokens to list. (default: ``5``)
+        n_steps (int): Integrated-gradients steps. (default: ``50``)
+        evidence (Callable[[TextExplanation], None], optional): Adds labels and graph
+            paths to the entities and may re-rank ties; runs before the counterfactual,
+            which uses the first entity. (default: ``None``, no graph)
+
+    Returns:
+        TextExplanation: The explanation.
+    """
+    model, labels = run.classifier, run.labels
+    encoded = encode_text(run, text)
+    unk = run.vocab.unk_index
+    attr = attribute_tokens(model, encoded.ids, baseline_index=unk, n_steps=n_steps)
+    probs, target = attr.probabilities, attr.target
+    p = probs[target]
+    link_map: dict[int, set[str]] = {}
+    for _, _, iris, word_at, ent_at in encoded.mentions:
+        for pos in word_at:
+            link_map.setdefault(pos, set()).update(iris)
+    tokens = [
+        {"index": i, "text": tok, "attribution": float(a), "in_vocab": tok in run.vocab,
+         "entity_token": is_entity_token(tok),
+         "entities": [entity_of(tok)] if is_entity_token(tok) else sorted(link_map.get(i, ()))}
+        for i, (tok, a) in enumerate(zip(encoded.tokens, attr.attributions))
+    ]
+    ranked = sorted(range(len(tokens)), key=lambda i: (-abs(tokens[i]["attribution"]), i))[:top_k]
+    explanation = TextExplanation(
+        text=text,
+        prediction={"label": labels[target], "index": target, "probability": float(p),
+                    "probabilities": {lab: float(q) for lab, q in zip(labels, probs)}},
+        completeness={"delta": attr.delta, "sum": float(sum(attr.attributions)), "probability": float(p),
+                      "baseline_probability": attr.baseline_probability},
+        tokens=tokens,
+        top_tokens=ranked,
+        entities=_entities(encoded, attr.attributions) if run.has_knowledge else [],
+    )
+    if run.has_knowledge and not explanation.entities:
+        explanation.notes.append(NO_ENTITY_NOTE)
+    if evidence is not None:
+        evidence(explanation)
+    if explanation.entities:
+        top = explanation.entities[0]
+        vectors = replaced_embeddings(model, encoded.ids, top.token_indices, unk)
+        after = predict_proba(model, encoded.ids, vectors)
+        explanation.counterfactual = {
+            "entity": top.iri, "label": top.label, "token_indices": list(top.token_indices),
+            "probability": float(after[target]), "change": float(after[target] - p),
+            "label_after": labels[max(range(len(after)), key=after.__getitem__)],
+            "probabilities": {lab: float(q) for lab, q in zip(labels, after)},
+        }
+    return explanation
