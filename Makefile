@@ -34,5 +34,9 @@ test: venv
 	$(KGFT) neo4j start
 	status=0; $(PY) -m pytest -q || status=$$?; $(KGFT) neo4j stop; exit $$status
 
+# The main job: IMDB with the opinion lexicon + WordNet (embedded store) vs the no-knowledge baseline.
+main: venv
+	$(KGFT) quickstart --out runs/main
+
 clean:
 	rm -rf $(VENV) build *.egg-info
