@@ -1,0 +1,336 @@
+"""The embedded store: an rdflib ``Graph`` persisted on disk by Oxigraph (oxrdflib).
+
+Measured on this machine (see BENCHMARKS.md, ``bench/import_embedded.py``):
+rdflib's own N-Triples parser into its Memory store is several times slower
+and needs far more memory than pyoxigraph's Rust parser writing into the
+Oxigraph (RocksDB) store, so the graph lives in Oxigraph and the rdflib
+``Graph`` (:attr:`EmbeddedStore.graph`) is a view on it: rdflib code and
+SPARQL (run by Oxigraph's engine) both work on the same data.
+
+Imports stream through :mod:`kg.parse` (file-scoped blank nodes, errors with
+file:line). A file's import is all-or-nothing: a small file is parsed fully in
+memory and then written; a large file is first parsed to the end (validation
+pass, nothing kept) and then streamed into the store with Oxigraph's bulk
+loader in chunks (200,000 statements, or 32 MB of N-Triples without blank
+nodes, which Oxigraph parses itself): memory stays bounded, and a syntax error
+anywhere leaves the store untouched.
+A crash during the bulk write can leave part of the file; importing the file
+again completes it (imports are idempotent: the graph is a set of triples).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from kg.errors import StoreError
+from kg.paths import shortest_paths as _shortest_paths
+from kg.progress import progress
+from kg.store import LABEL_PREDICATES, ImportResult
+from kg.terms import node_id, to_ox, to_rdflib
+
+log = logging.getLogger(__name__)
+
+#: Files with at most this many statements are parsed fully in memory, then written.
+BUFFER_QUADS = 200_000
+#: Up to this many statements are written in one transaction (faster than the bulk loader).
+TRANSACTION_QUADS = 20_000
+_BATCH = 50_000
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_OWL = "http://www.w3.org/2002/07/owl#"
+
+CLASS_TYPES = (_OWL + "Class", _RDFS + "Class")
+PROPERTY_TYPES = (
+    _RDF + "Property",
+    _OWL + "ObjectProperty",
+    _OWL + "DatatypeProperty",
+    _OWL + "AnnotationProperty",
+)
+SCHEMA_NAMESPACES = (_RDF, _RDFS, _OWL)
+
+
+def _values(iris: Iterable[str]) -> str:
+    return " ".join(f"<{iri}>" for iri in iris)
+
+
+class EmbeddedStore:
+    """An on-disk RDF graph (rdflib API, Oxigraph storage) implementing ``kg.store.Store``.
+
+    Args:
+        directory (Path): Store directory; created on first write.
+        read_only (bool): Do not create a missing store; refuse writes. (default: ``False``)
+
+    Raises:
+        StoreError: the directory is not an Oxigraph store, is in use by another
+            process, or (``read_only``) does not exist.
+    """
+
+    def __init__(self, directory: Path, read_only: bool = False) -> None:
+        import pyoxigraph as ox
+        from oxrdflib import OxigraphStore
+        from rdflib import Graph
+        from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+        self.directory = Path(directory)
+        self.read_only = read_only
+        if read_only and not (self.directory / "CURRENT").exists():
+            raise StoreError(
+                f"no kgft store at {self.directory}",
+                hint="import an ontology first: kgft ontology import FILE --store DIR",
+            )
+        if self.directory.exists() and not self.directory.is_dir():
+            raise StoreError(f"store path {self.directory} is not a directory")
+        if self.directory.is_dir() and any(self.directory.iterdir()) and not (self.directory / "CURRENT").exists():
+            raise StoreError(
+                f"{self.directory} is not a kgft store (not empty, no Oxigraph data)",
+                hint="pass an empty or new directory to --store",
+            )
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._ox = ox.Store(str(self.directory))
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"the store {self.directory} is in use by another process",
+                    hint="wait for the other kgft command to finish",
+                ) from exc
+            raise StoreError(f"cannot open the store {self.directory}: {exc}") from exc
+        self._default = ox.DefaultGraph()
+        self.graph = Graph(store=OxigraphStore(store=self._ox), identifier=DATASET_DEFAULT_GRAPH_ID)
+
+    # ------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "EmbeddedStore":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flush and release the store directory (its lock)."""
+        if getattr(self, "_ox", None) is None:
+            return
+        if not self.read_only:
+            self._ox.flush()
+        # pyoxigraph has no close(): the directory lock goes with the last
+        # reference, so drop every reference we hold (rdflib's store too).
+        self.graph.close()
+        self.graph = None
+        self._ox = None
+
+    @property
+    def oxigraph(self):
+        """The underlying ``pyoxigraph.Store`` (fast access for bulk readers)."""
+        if self._ox is None:
+            raise StoreError(f"the store {self.directory} is closed")
+        return self._ox
+
+    def _writable(self):
+        if self.read_only:
+            raise StoreError(f"the store {self.directory} was opened read-only")
+        return self.oxigraph
+
+    # ------------------------------------------------------------ writing
+    def import_file(self, path: Path, format: str | None = None) -> ImportResult:
+        """Import one RDF file, all-or-nothing; re-importing adds nothing.
+
+        Args:
+            path (Path): The file (any format of :mod:`kg.parse`, optionally ``.gz``).
+            format (str, optional): Format name; detected when ``None``. (default: ``None``)
+
+        Returns:
+            ImportResult: triples read and added, format, seconds.
+
+        Raises:
+            ParseError: a syntax error (the store is unchanged), unknown format, invalid UTF-8.
+            DataError: the file cannot be read.
+        """
+        from itertools import islice
+
+        from kg.parse import (
+            detect_format,
+            has_blank_node_labels,
+            iter_line_chunks,
+            iter_quads,
+            rdf_format,
+            validate,
+        )
+
+        # No local reference to the Oxigraph store: a traceback must not keep its lock alive.
+        self._writable()
+        start = time.perf_counter()
+        path = Path(path)
+        fmt = detect_format(path, format)
+        before = len(self.oxigraph)
+        label = f"import {path.name}"
+        quads = iter_quads(path, fmt)
+        buffer = list(islice(quads, BUFFER_QUADS + 1))
+        if len(buffer) <= BUFFER_QUADS:
+            # The whole file is parsed: nothing can fail half-way any more.
+            read = len(buffer)
+            if read <= TRANSACTION_QUADS:
+                self.oxigraph.extend(buffer)
+            else:
+                self.oxigraph.bulk_extend(progress(buffer, desc=label, unit=" triples"))
+        else:
+            # Large file: parse to the end first (validation), then load it in
+            # chunks (Oxigraph's bulk loader grows with its input; chunks keep memory flat).
+            del buffer, quads
+            _, read = validate(path, fmt, desc=f"check {path.name}")
+            if fmt == "nt" and not has_blank_node_labels(path):
+                # Nothing to rename: Oxigraph parses each chunk itself (no Python objects;
+                # lenient, as the validation pass checked every IRI already).
+                with progress(desc=label, unit="B", unit_scale=True) as bar:
+                    for text in iter_line_chunks(path):
+                        self.oxigraph.bulk_load(text, rdf_format(fmt), lenient=True)
+                        bar.update(len(text))
+            else:
+                statements = iter(progress(iter_quads(path, fmt), total=read, desc=label, unit=" triples"))
+                while chunk := list(islice(statements, BUFFER_QUADS)):
+                    self.oxigraph.bulk_extend(chunk)
+        self.oxigraph.flush()
+        added = len(self.oxigraph) - before
+        seconds = time.perf_counter() - start
+        log.info("imported %s: %d triples read, %d added in %.2fs", path, read, added, seconds)
+        return ImportResult(path=str(path), format=fmt, triples_read=read, triples_added=added, seconds=seconds)
+
+    def add_triples(self, triples: Iterable[tuple], source: str = "") -> int:
+        """Add rdflib-term triples ``(s, p, o)`` in batches of 50,000.
+
+        Args:
+            triples (Iterable[tuple]): rdflib ``URIRef``/``BNode``/``Literal`` triples.
+            source (str): Where they come from (logged only). (default: ``""``)
+
+        Returns:
+            int: How many were new.
+        """
+        import pyoxigraph as ox
+
+        before = len(self._writable())
+        batch = []
+        for s, p, o in triples:
+            batch.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o)))
+            if len(batch) >= _BATCH:
+                self.oxigraph.extend(batch)
+                batch = []
+        if batch:
+            self.oxigraph.extend(batch)
+        added = len(self.oxigraph) - before
+        log.info("added %d triples%s", added, f" from {source}" if source else "")
+        return added
+
+    # ------------------------------------------------------------ reading
+    def iter_ox_triples(self) -> Iterator:
+        """Every triple of the graph as ``pyoxigraph.Quad`` objects (fast path)."""
+        return self.oxigraph.quads_for_pattern(None, None, None, self._default)
+
+    def triples(self) -> Iterator[tuple]:
+        """Iterate every triple as rdflib terms ``(s, p, o)``."""
+        for quad in self.iter_ox_triples():
+            yield to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)
+
+    def count(self) -> int:
+        """Number of triples in the graph (named graphs made by SPARQL updates not included)."""
+        if next(iter(self.oxigraph.named_graphs()), None) is None:
+            return len(self.oxigraph)  # fast path: every quad is in the default graph
+        rows = list(self._select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
+        return int(rows[0]["n"].value)
+
+    def _select(self, query: str):
+        return self.oxigraph.query(query)
+
+    def labels(self) -> Iterator[tuple[str, str, str]]:
+        """``(entity_iri, predicate_iri, text)`` for every label/synonym literal of an IRI.
+
+        Predicates: :data:`kg.store.LABEL_PREDICATES` (rdfs:label, skos pref/alt/hidden
+        labels, oboInOwl synonyms). Blank-node subjects are skipped.
+        """
+        import pyoxigraph as ox
+
+        store = self.oxigraph
+        for pred in LABEL_PREDICATES:
+            for quad in store.quads_for_pattern(None, ox.NamedNode(pred), None, self._default):
+                if type(quad.subject) is ox.NamedNode and type(quad.object) is ox.Literal:
+                    yield quad.subject.value, pred, quad.object.value
+
+    def _count_distinct(self, where: str) -> int:
+        rows = list(self._select(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} FILTER(isIRI(?x)) }}"))
+        return int(rows[0]["n"].value) if rows else 0
+
+    def stats(self) -> dict:
+        """Counts describing the graph.
+
+        Definitions (the Neo4j store uses the same):
+
+        - ``triples``: all triples;
+        - ``classes``: IRIs typed ``owl:Class`` or ``rdfs:Class``;
+        - ``individuals``: IRIs typed ``owl:NamedIndividual`` or with a type outside
+          the RDF/RDFS/OWL namespaces (e.g. ``skos:Concept`` instances);
+        - ``properties``: IRIs typed ``rdf:Property``, ``owl:ObjectProperty``,
+          ``owl:DatatypeProperty`` or ``owl:AnnotationProperty``;
+        - ``labelled``: IRIs with at least one label/synonym literal;
+        - ``predicates``: ``{predicate IRI: triple count}``.
+        """
+        schema_filter = " && ".join(f'!STRSTARTS(STR(?t), "{ns}")' for ns in SCHEMA_NAMESPACES)
+        predicates = {
+            row["p"].value: int(row["n"].value)
+            for row in self._select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
+        }
+        return {
+            "triples": self.count(),
+            "classes": self._count_distinct(f"VALUES ?t {{ {_values(CLASS_TYPES)} }} ?x a ?t ."),
+            "individuals": self._count_distinct(
+                f"?x a ?t . FILTER(?t = <{_OWL}NamedIndividual> || ({schema_filter}))"
+            ),
+            "properties": self._count_distinct(f"VALUES ?t {{ {_values(PROPERTY_TYPES)} }} ?x a ?t ."),
+            "labelled": self._count_distinct(
+                f"VALUES ?p {{ {_values(LABEL_PREDICATES)} }} ?x ?p ?l . FILTER(isLiteral(?l))"
+            ),
+            "predicates": dict(sorted(predicates.items(), key=lambda kv: (-kv[1], kv[0]))),
+        }
+
+    def _neighbours(self, node: str) -> Iterator[tuple[str, tuple[str, str, str]]]:
+        """``(neighbour, (s, p, o))`` for every non-literal edge touching ``node``, both directions."""
+        import pyoxigraph as ox
+
+        from kg.terms import from_node_id
+
+        store, term = self.oxigraph, from_node_id(node)
+        for quad in store.quads_for_pattern(term, None, None, self._default):
+            if type(quad.object) is not ox.Literal:
+                other = node_id(quad.object)
+                yield other, (node, quad.predicate.value, other)
+        for quad in store.quads_for_pattern(None, None, term, self._default):
+            other = node_id(quad.subject)
+            yield other, (other, quad.predicate.value, node)
+
+    def shortest_paths(
+        self, source: str, targets: Sequence[str], max_hops: int = 6
+    ) -> list[list[tuple[str, str, str]]]:
+        """One shortest path from ``source`` to each reachable target, shortest first.
+
+        Edges are followed in both directions (triples keep their stored
+        orientation in the result); literals are not nodes. See
+        :func:`kg.paths.shortest_paths` for the hub rule and ordering.
+
+        Args:
+            source (str): Start IRI.
+            targets (Sequence[str]): Goal IRIs.
+            max_hops (int): Longest path considered. (default: ``6``)
+
+        Returns:
+            list[list[tuple[str, str, str]]]: Paths as ``(s, p, o)`` IRI triples
+            (blank nodes as ``_:id``); ``[[]]`` first if ``source`` is a target.
+        """
+        return _shortest_paths(self._neighbours, source, targets, max_hops)
+
+    def dump(self, path: Path, format: str = "nt") -> int:
+        """Serialize the graph to ``path`` with Oxigraph's writer; returns the triple count."""
+        from kg.parse import normalize_format, rdf_format
+
+        fmt = normalize_format(format)
+        self.oxigraph.dump(str(path), rdf_format(fmt), from_graph=self._default)
+        return self.count()
