@@ -1,0 +1,293 @@
+"""The knowledge-lift study: baseline vs KG-augmented vs shuffled-KG fine-tuning over a grid.
+
+For every dataset and training fraction of a grid it trains three arms with
+identical settings except the knowledge switches (``kgft train`` without
+knowledge, with it, and with the entity vectors shuffled), each over several
+seeds, then builds the report (``kgft report``) of all runs.
+
+Knowledge is prepared once per source and cached: shipped terminologies are
+fetched through the data registry (``KGFT_DATA_MIRROR`` or upstream),
+converted to RDF (``kgft ontology convert``), imported into an embedded store
+(``kgft ontology import``) and embedded (``kgft embed``). Ohsumed uses MeSH
+2017; MR and IMDB use the opinion lexicon plus WordNet (WN18RR).
+
+Grids are TOML files (``examples/study_cpu.toml``, ``examples/study_full.toml``)::
+
+    [study]                      # datasets, training fractions, seeds
+    [knowledge]                  # kgft embed settings for every source
+    [train]                      # kgft train settings shared by every run
+    [datasets.NAME]              # per dataset: source (name or path), knowledge, train overrides
+    [sources.NAME]               # extra knowledge sources: RDF files to import as they are
+
+Layout of ``--out``: ``knowledge/<source>/`` (Turtle, store, embedding runs),
+``runs/<dataset>/f<percent>/<arm>/`` (training run directories), ``study.json``
+(grid, command, machine, wall time and one line per run) and ``report/``.
+Finished runs are kept, interrupted ones resumed, so rerunning continues.
+
+Run (CPU, reduced):  ``KGFT_DATA_MIRROR=/work/shared/data .venv/bin/python bench/knowledge_lift.py --grid cpu``
+Run (GPU, full):     ``.venv/bin/python bench/knowledge_lift.py --grid full --device auto``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import shutil
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script from a source checkout
+    sys.path.insert(0, str(REPO))
+
+from kg.errors import ConfigError, KgftError  # noqa: E402
+
+logger = logging.getLogger("knowledge_lift")
+
+GRIDS = {"cpu": REPO / "examples" / "study_cpu.toml", "full": REPO / "examples" / "study_full.toml"}
+ARMS = {"baseline": {"baseline": True}, "knowledge": {}, "shuffled": {"knowledge_control": "shuffled"}}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of a knowledge source: a registry dataset file and its converter (or plain RDF)."""
+
+    converter: str | None
+    dataset: str | None = None
+    file: str | None = None
+    directory: bool = False
+    path: str | None = None
+
+
+#: The study's knowledge: MeSH 2017 for Ohsumed; opinion lexicon + WordNet for the sentiment tasks.
+SOURCES = {
+    "mesh2017": [Part("mesh-tree", "mesh-2017", "2017MeshTree.txt")],
+    "sentiment": [Part("opinion-lexicon", "opinion-lexicon", "positive-words.txt", directory=True),
+                  Part("triples-tsv", "wn18rr", "train.txt", directory=True)],
+}
+DATASET_KNOWLEDGE = {"ohsumed": "mesh2017", "mr": "sentiment", "imdb": "sentiment"}
+SECTIONS = {"study", "knowledge", "train", "datasets", "sources"}
+
+
+@dataclass
+class Grid:
+    """A parsed grid file."""
+
+    name: str
+    datasets: list[str]
+    fractions: list[float]
+    seeds: int
+    embed: dict
+    train: dict
+    per_dataset: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, spec: str) -> "Grid":
+        """Read ``cpu``, ``full`` or a TOML path.
+
+        Raises:
+            ConfigError: missing file, bad TOML, unknown sections or values.
+        """
+        path = GRIDS.get(spec, Path(spec))
+        if not path.is_file():
+            raise ConfigError(f"no grid {spec!r}", hint=f"use {', '.join(GRIDS)} or a TOML file")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+        unknown = set(data) - SECTIONS
+        if unknown:
+            raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}",
+                              hint=f"known: {', '.join(sorted(SECTIONS))}")
+        study = data.get("study", {})
+        sources = {}
+        for name, spec_ in data.get("sources", {}).items():
+            if not isinstance(spec_, dict) or not spec_.get("files"):
+                raise ConfigError(f"{path}: [sources.{name}] needs files = [RDF files to import]")
+            sources[name] = [Part(None, path=str(f)) for f in spec_["files"]]
+        grid = cls(path.stem if spec not in GRIDS else spec, list(study.get("datasets", [])),
+                   [float(f) for f in study.get("fractions", [1.0])], int(study.get("seeds", 3)),
+                   dict(data.get("knowledge", {})), dict(data.get("train", {})), dict(data.get("datasets", {})),
+                   sources)
+        if not grid.datasets or grid.seeds < 1 or not all(0 < f <= 1 for f in grid.fractions):
+            raise ConfigError(f"{path}: [study] needs datasets, seeds >= 1 and fractions in (0, 1]")
+        return grid
+
+    def knowledge_of(self, dataset: str) -> str:
+        """The knowledge source name of ``dataset``."""
+        name = self.per_dataset.get(dataset, {}).get("knowledge") or DATASET_KNOWLEDGE.get(dataset)
+        if name is None or (name not in SOURCES and name not in self.sources):
+            raise ConfigError(f"dataset {dataset}: no knowledge source {name!r}",
+                              hint="set [datasets.NAME] knowledge = a [sources] entry or mesh2017 / sentiment")
+        return name
+
+    def train_config(self, dataset: str, fraction: float, arm: str, knowledge: Path, device: str, threads):
+        """The :class:`TrainConfig` of one run: shared settings, dataset overrides, then the arm's switches."""
+        from pipelines.train_config import TrainConfig
+
+        extra = {k: v for k, v in self.per_dataset.get(dataset, {}).items() if k not in ("knowledge", "source")}
+        source = self.per_dataset.get(dataset, {}).get("source", dataset)
+        data = {**self.train, **extra, "dataset": str(source), "knowledge": str(knowledge),
+                "train_fraction": fraction, "seeds": self.seeds, "device": device, **ARMS[arm]}
+        if threads:
+            data["threads"] = threads
+        return TrainConfig.from_dict(data, f"grid {self.name} ({dataset})")
+
+
+def _local(part: Part) -> Path:
+    if part.path is not None:
+        return Path(part.path)
+    from kg.data import fetch
+
+    local = fetch(part.dataset).path(part.file)
+    return local.parent if part.directory else local
+
+
+def prepare_knowledge(name: str, parts: list[Part], cache: Path, embed: dict, device: str) -> tuple[Path, dict]:
+    """Convert, import and embed one knowledge source into ``cache/name`` (reused when done).
+
+    Returns:
+        tuple[Path, dict]: The embedding run directory and facts (triples, seconds, KGE test MRR).
+    """
+    import kg.convert as conv
+    from kg.stores import open_store
+    from pipelines.knowledge import embed_store, is_embedding_run
+    from pipelines.train import write_json
+
+    root = cache / name
+    tag = "-".join(f"{k}{v}" for k, v in sorted(embed.items()) if k not in ("threads", "device"))
+    embedding = root / f"embedding-{tag}"
+    facts_file = root / "prepared.json"
+    facts = json.loads(facts_file.read_text(encoding="utf-8")) if facts_file.is_file() else {}
+    store_dir = root / "store"
+    start = time.perf_counter()
+    if "store_triples" not in facts:
+        if store_dir.exists():  # an import interrupted before it was recorded: redo it
+            shutil.rmtree(store_dir)
+        converters = {"mesh-tree": conv.convert_mesh_tree, "opinion-lexicon": conv.convert_opinion_lexicon,
+                      "triples-tsv": conv.convert_triples_tsv}
+        files = []
+        for part in parts:
+            src = _local(part)
+            if part.converter is None:
+                files.append(src)
+                continue
+            target = root / "ontology" / f"{part.converter}.ttl"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            converters[part.converter](src, target)
+            files.append(target)
+        store = open_store(store_dir)
+        try:
+            for f in files:
+                store.import_file(f)
+            facts = {"files": [str(f) for f in files], "store_triples": store.count(),
+                     "import_seconds": round(time.perf_counter() - start, 1)}
+        finally:
+            store.close()
+        write_json(facts_file, facts)
+    if not is_embedding_run(embedding):
+        t = time.perf_counter()
+        embed_store(store_dir, embedding, {**embed, "device": device})
+        facts[f"embed_seconds:{embedding.name}"] = round(time.perf_counter() - t, 1)
+        write_json(facts_file, facts)
+    metrics = json.loads((embedding / "metrics.json").read_text(encoding="utf-8"))
+    return embedding, {**facts, "embedding_run": str(embedding), "kge_test_mrr": metrics.get("mrr")}
+
+
+def run_grid(grid: Grid, out: Path, cache: Path, device: str, threads: int | None, prepare_only: bool) -> dict:
+    """Prepare the knowledge, train every run of ``grid`` into ``out/runs`` and write ``out/study.json``."""
+    import torch
+
+    from pipelines.train import kgft_version, train, write_json
+
+    start = time.perf_counter()
+    summary = {"grid": grid.name, "command": " ".join(sys.argv), "kgft_version": kgft_version(),
+               "torch_version": torch.__version__, "python": platform.python_version(),
+               "machine": platform.machine(), "cpus": torch.get_num_threads(),
+               "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+               "device": device, "settings": {"train": grid.train, "datasets": grid.per_dataset,
+                                              "knowledge": grid.embed, "seeds": grid.seeds,
+                                              "fractions": grid.fractions},
+               "knowledge": {}, "runs": []}
+    embeddings = {}
+    for dataset in grid.datasets:
+        name = grid.knowledge_of(dataset)
+        if name not in embeddings:
+            logger.info("preparing knowledge %s", name)
+            parts = grid.sources.get(name) or SOURCES[name]
+            embeddings[name], summary["knowledge"][name] = prepare_knowledge(name, parts, cache, grid.embed, device)
+    if not prepare_only:
+        for dataset in grid.datasets:
+            for fraction in grid.fractions:
+                for arm in ARMS:
+                    run_dir = out / "runs" / dataset / f"f{round(fraction * 100):03d}" / arm
+                    config = grid.train_config(dataset, fraction, arm, embeddings[grid.knowledge_of(dataset)],
+                                               device, threads)
+                    if (run_dir / "metrics.json").is_file():
+                        logger.info("%s: done already", run_dir)
+                        metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+                        run_config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+                    else:
+                        logger.info("training %s", run_dir)
+                        result = train(config, run_dir, resume=True)
+                        metrics, run_config = result.metrics, result.config
+                    summary["runs"].append({
+                        "dataset": dataset, "fraction": fraction, "arm": arm, "run_dir": str(run_dir),
+                        "accuracy": metrics["accuracy"], "accuracy_std": metrics.get("accuracy_std", 0.0),
+                        "macro_f1": metrics["macro_f1"], "seeds": metrics.get("seeds", 1),
+                        "device": run_config.get("device"), "wall_time_s": run_config.get("wall_time_s"),
+                        "kgft_version": run_config.get("kgft_version")})
+                    write_json(out / "study.json", {**summary, "wall_s": round(time.perf_counter() - start, 1)})
+    summary["wall_s"] = round(time.perf_counter() - start, 1)
+    write_json(out / "study.json", summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--grid", default="cpu", help="cpu, full, or a grid TOML file (default: cpu)")
+    parser.add_argument("--out", type=Path, default=None, help="output directory (default: runs/knowledge-lift-GRID)")
+    parser.add_argument("--cache", type=Path, default=None, help="knowledge cache (default: OUT/knowledge)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="training device")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--datasets", default=None, help="comma-separated subset of the grid's datasets")
+    parser.add_argument("--seeds", type=int, default=None, help="override the grid's seed count")
+    parser.add_argument("--prepare-only", action="store_true", help="only prepare (and cache) the knowledge")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    if args.quiet:
+        from kg.progress import set_quiet
+
+        set_quiet(True)
+    try:
+        grid = Grid.load(args.grid)
+        if args.datasets:
+            wanted = [d.strip() for d in args.datasets.split(",") if d.strip()]
+            grid.datasets = [d for d in grid.datasets if d in wanted] or wanted
+        if args.seeds:
+            grid.seeds = args.seeds
+        out = args.out or Path("runs") / f"knowledge-lift-{grid.name}"
+        summary = run_grid(grid, out, args.cache or out / "knowledge", args.device, args.threads, args.prepare_only)
+        if not args.prepare_only:
+            from pipelines.report import report
+
+            result = report([out / "runs"], out / "report")
+            print(result.markdown())
+            print(f"study of {len(summary['runs'])} runs in {summary['wall_s'] / 60:.1f} min: {out}/study.json, "
+                  f"report in {out}/report/")
+    except KgftError as exc:
+        print(f"error: {exc.user_message()}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
