@@ -1,0 +1,112 @@
+"""Knowledge injection must add at most 10% to epoch time against the baseline.
+
+Side by side on the same synthetic data (IMDB-like lengths): one training
+epoch of the baseline BiLSTM and of the same model with knowledge
+(initialization + regularizer over the linked tokens and their graph
+neighbours; optionally ``--joint`` with a TransE loss), alternating runs and
+keeping each one's best epoch. Prints tokens/s and the ratio knowledge/baseline.
+
+    .venv/bin/python bench/train_overhead.py [--docs 1024] [--length 200] [--repeats 2] [--joint]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.classifier import BiLSTMClassifier, ClassifierConfig
+from model.knowledge import JointKGELoss, KnowledgeAugmentedClassifier, KnowledgeOptions, TokenLinks, build_alignment
+from model.train import EncodedSplit, Trainer, TrainSettings
+
+
+def make_data(docs: int, length: int, vocab: int, seed: int = 0) -> EncodedSplit:
+    """Zipf-distributed token ids, lengths around ``length``, two classes."""
+    rng = np.random.default_rng(seed)
+    ids = []
+    for _ in range(docs):
+        n = int(np.clip(rng.normal(length, length / 4), 10, 2 * length))
+        ids.append((np.minimum(rng.zipf(1.2, n), vocab - 3) + 2).tolist())
+    return EncodedSplit(ids, rng.integers(0, 2, docs).tolist())
+
+
+def make_knowledge(vocab: int, linked: int, entities: int, dim: int, edges: int, seed: int = 0):
+    """An alignment of ``linked`` tokens to random entities plus a random graph."""
+    rng = np.random.default_rng(seed)
+    names = [f"e{i}" for i in range(entities)]
+    token_rows = rng.choice(np.arange(2, vocab), linked, replace=False)
+    links = TokenLinks.from_dict({f"w{t}": [names[e] for e in rng.choice(entities, rng.integers(1, 4))]
+                                  for t in token_rows})
+    itos = [f"w{i}" for i in range(vocab)]
+    graph = rng.integers(0, entities, (edges, 2))
+    alignment = build_alignment(itos, links, {n: i for i, n in enumerate(names)}, graph, 16)
+    table = torch.from_numpy(rng.normal(size=(entities, dim)).astype(np.float32))
+    triples = torch.from_numpy(np.stack([graph[:, 0], rng.integers(0, 4, edges), graph[:, 1]], 1))
+    return alignment, table, triples
+
+
+def epoch_seconds(kind: str, data: EncodedSplit, cfg: ClassifierConfig, knowledge, joint: bool) -> tuple[float, float]:
+    """Seconds and tokens/s of one training epoch."""
+    torch.manual_seed(0)
+    classifier = BiLSTMClassifier(cfg)
+    alignment, table, triples = knowledge
+    if kind == "baseline":
+        model = KnowledgeAugmentedClassifier(classifier)
+    elif joint:
+        from model.kge import TrainConfig, build_model
+
+        kcfg = TrainConfig(model="transe", dim=table.shape[1], num_negatives=4)
+        kge = build_model(kcfg, table.shape[0], 4)
+        loss = JointKGELoss(kge, kcfg, triples, batch_size=256)
+        model = KnowledgeAugmentedClassifier(classifier, alignment, None,
+                                             KnowledgeOptions(reg_weight=0.1, joint=True), loss)
+    else:
+        model = KnowledgeAugmentedClassifier(classifier, alignment, table, KnowledgeOptions(reg_weight=0.1))
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(model, data, EncodedSplit(data.ids[:64], data.labels[:64]), ["a", "b"],
+                          TrainSettings(epochs=1, batch_size=64), Path(tmp), torch.device("cpu"),
+                          {"vocab_hash": "-", "model_config": cfg.to_dict(), "knowledge": kind})
+        record = trainer._train_epoch(1)
+    return record["seconds"], record["tokens_per_s"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=1024)
+    parser.add_argument("--length", type=int, default=200)
+    parser.add_argument("--vocab", type=int, default=20000)
+    parser.add_argument("--linked", type=int, default=6000, help="linked vocabulary tokens")
+    parser.add_argument("--entities", type=int, default=48000)
+    parser.add_argument("--edges", type=int, default=100000)
+    parser.add_argument("--dim", type=int, default=64, help="embedding and hidden size")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--joint", action="store_true", help="also time --joint (TransE loss per step)")
+    args = parser.parse_args()
+    from kg.progress import set_quiet
+    from model.train import configure_cpu
+
+    configure_cpu()
+    set_quiet(True)
+    data = make_data(args.docs, args.length, args.vocab)
+    cfg = ClassifierConfig(vocab_size=args.vocab, num_classes=2, embedding_dim=args.dim, hidden=args.dim)
+    knowledge = make_knowledge(args.vocab, args.linked, args.entities, args.dim, args.edges)
+    print(f"{args.docs} docs, {data.num_tokens()} tokens, BiLSTM-{args.dim}, {knowledge[0].num_tokens} linked tokens, "
+          f"{knowledge[0].neighbours.shape[1]} neighbour pairs, {torch.get_num_threads()} threads")
+    kinds = ["baseline", "knowledge"] + (["joint"] if args.joint else [])
+    best = {k: (float("inf"), 0.0) for k in kinds}
+    for _ in range(args.repeats):
+        for kind in kinds:
+            sec, tps = epoch_seconds("knowledge" if kind == "joint" else kind, data, cfg, knowledge, kind == "joint")
+            best[kind] = min(best[kind], (sec, tps))
+    base = best["baseline"][0]
+    for kind in kinds:
+        sec, tps = best[kind]
+        print(f"{kind:10} epoch {sec:7.2f} s  {tps:9.0f} tokens/s  ratio vs baseline {sec / base:5.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""The classic BiLSTM text classifier kgft fine-tunes.
+
+Token embedding, a 2-layer bidirectional LSTM over packed sequences, dropout
+and a linear head. The document representation is the concatenation of the
+last layer's final forward and backward hidden states (as in the well-known
+IMDB sentiment example).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Architecture of :class:`BiLSTMClassifier`.
+
+    Args:
+        vocab_size (int): Number of token ids (including specials).
+        num_classes (int): Number of labels.
+        embedding_dim (int): Token embedding size. (default: ``100``)
+        hidden (int): LSTM hidden size per direction. (default: ``256``)
+        layers (int): LSTM layers. (default: ``2``)
+        dropout (float): Dropout on embeddings, between LSTM layers and before the head. (default: ``0.5``)
+        pad_index (int): Id of the padding token. (default: ``0``)
+    """
+
+    vocab_size: int
+    num_classes: int
+    embedding_dim: int = 100
+    hidden: int = 256
+    layers: int = 2
+    dropout: float = 0.5
+    pad_index: int = 0
+
+    def to_dict(self) -> dict:
+        """The configuration as a plain dict (saved in checkpoints)."""
+        return asdict(self)
+
+
+class BiLSTMClassifier(nn.Module):
+    """Embedding → 2-layer BiLSTM (packed) → dropout → linear head.
+
+    Args:
+        config (ClassifierConfig): The architecture.
+    """
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=config.pad_index)
+        self.lstm = nn.LSTM(
+            config.embedding_dim,
+            config.hidden,
+            num_layers=config.layers,
+            bidirectional=True,
+            batch_first=True,
+            dropout=config.dropout if config.layers > 1 else 0.0,
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(2 * config.hidden, config.num_classes)
+
+    def encode(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Document vectors from already embedded tokens.
+
+        Args:
+            embedded (Tensor): ``[batch, time, embedding_dim]`` token vectors.
+            lengths (Tensor): ``[batch]`` true lengths (>= 1), on any device.
+
+        Returns:
+            Tensor: ``[batch, 2 * hidden]``, last layer's final forward and backward states.
+        """
+        packed = pack_padded_sequence(
+            self.dropout(embedded), lengths.detach().to("cpu", torch.int64), batch_first=True, enforce_sorted=False
+        )
+        _, (h_n, _) = self.lstm(packed)
+        # h_n: [layers * 2, batch, hidden]; the last two rows are the top layer's fwd/bwd states.
+        return torch.cat([h_n[-2], h_n[-1]], dim=-1)
+
+    def forward_embedded(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Class logits from embedded tokens (used by attribution methods).
+
+        Args:
+            embedded (Tensor): ``[batch, time, embedding_dim]``.
+            lengths (Tensor): ``[batch]`` true lengths.
+
+        Returns:
+            Tensor: ``[batch, num_classes]`` logits.
+        """
+        return self.head(self.dropout(self.encode(embedded, lengths)))
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Class logits.
+
+        Args:
+            tokens (Tensor): ``[batch, time]`` token ids, padded with ``pad_index``.
+            lengths (Tensor): ``[batch]`` true lengths (>= 1).
+
+        Returns:
+            Tensor: ``[batch, num_classes]`` logits.
+        """
+        return self.forward_embedded(self.embedding(tokens), lengths)

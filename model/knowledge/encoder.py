@@ -1,0 +1,112 @@
+"""From raw text to token ids, with entity linking and entity tokens.
+
+:class:`TextEncoder` is the one path text takes into a kgft classifier, in
+training, evaluation and explanation alike: tokenize (truncated to
+``max_len``), link entities, insert ``<ent:IRI>`` tokens after multi-word
+mentions (see :mod:`model.knowledge.entity_tokens`), truncate again and map
+to vocabulary ids. Without a linker (the baseline) it only tokenizes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from model.knowledge.entity_tokens import LinkedText, TokenLinks, insert_entity_tokens
+
+
+@dataclass
+class Coverage:
+    """How much of a corpus the linker reached.
+
+    Args:
+        documents (int): Texts seen.
+        linked_documents (int): Texts with at least one mention.
+        tokens (int): Words seen (before entity tokens).
+        linked_tokens (int): Words inside a mention.
+        mentions (int): Mentions found.
+        entity_counts (Counter): Mentions per entity.
+    """
+
+    documents: int = 0
+    linked_documents: int = 0
+    tokens: int = 0
+    linked_tokens: int = 0
+    mentions: int = 0
+    entity_counts: Counter = field(default_factory=Counter)
+
+    def add(self, words: int, linked: LinkedText) -> None:
+        """Count one text."""
+        self.documents += 1
+        self.tokens += words
+        self.linked_tokens += linked.linked_words
+        self.mentions += linked.mentions
+        self.linked_documents += linked.mentions > 0
+        self.entity_counts.update(linked.entities)
+
+    def to_dict(self, labels: dict[str, str] | None = None, top: int = 20) -> dict:
+        """Shares and the most frequent entities (JSON-ready)."""
+        labels = labels or {}
+        return {
+            "documents": self.documents,
+            "linked_documents": self.linked_documents,
+            "document_share": self.linked_documents / self.documents if self.documents else 0.0,
+            "tokens": self.tokens,
+            "linked_tokens": self.linked_tokens,
+            "token_share": self.linked_tokens / self.tokens if self.tokens else 0.0,
+            "mentions": self.mentions,
+            "distinct_entities": len(self.entity_counts),
+            "mentions_per_document": self.mentions / self.documents if self.documents else 0.0,
+            "top_entities": [{"entity": e, "label": labels.get(e, ""), "mentions": c}
+                             for e, c in self.entity_counts.most_common(top)],
+        }
+
+
+class TextEncoder:
+    """Tokenize, link, insert entity tokens, encode.
+
+    Args:
+        tokenizer: A :class:`model.text.Tokenizer`.
+        max_len (int): Tokens kept per text (before and after entity-token insertion).
+        linker (optional): A :class:`kg.linking.EntityLinker`; ``None`` disables linking. (default: ``None``)
+        max_entities_per_mention (int): Entity tokens per multi-word mention. (default: ``1``)
+    """
+
+    def __init__(self, tokenizer, max_len: int, linker=None, max_entities_per_mention: int = 1) -> None:
+        self.tokenizer = tokenizer
+        self.max_len = int(max_len)
+        self.linker = linker
+        self.max_entities_per_mention = int(max_entities_per_mention)
+
+    def process(self, text: str, links: TokenLinks | None = None, coverage: Coverage | None = None) -> list[str]:
+        """Tokens of one text, with entity tokens when a linker is set.
+
+        Args:
+            text (str): Raw text.
+            links (TokenLinks, optional): Collects one-word links (training). (default: ``None``)
+            coverage (Coverage, optional): Collects linking counts. (default: ``None``)
+
+        Returns:
+            list[str]: At most ``max_len`` tokens.
+        """
+        words = self.tokenizer.tokenize(text)[: self.max_len]
+        if self.linker is None:
+            return words
+        mentions = list(self.linker.link_tokens(words))
+        linked = insert_entity_tokens(words, mentions, self.max_entities_per_mention)
+        if links is not None:
+            links.add_mentions(words, mentions)
+        if coverage is not None:
+            coverage.add(len(words), linked)
+        return linked.tokens[: self.max_len]
+
+    def process_many(self, texts: Iterable[str], links: TokenLinks | None = None,
+                     coverage: Coverage | None = None) -> list[list[str]]:
+        """:meth:`process` for many texts."""
+        return [self.process(t, links, coverage) for t in texts]
+
+    @staticmethod
+    def encode(vocab, token_lists: Sequence[Sequence[str]]) -> list[list[int]]:
+        """Vocabulary ids; an empty text becomes one ``<unk>``."""
+        return [vocab.encode(toks) or [vocab.unk_index] for toks in token_lists]

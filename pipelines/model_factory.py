@@ -1,0 +1,115 @@
+"""Build the (knowledge-augmented) classifier a training configuration describes.
+
+The same function builds the baseline, the knowledge model and the shuffled
+control, so they differ only where the configuration says:
+
+* baseline: no alignment, no entity tokens, no auxiliary loss;
+* knowledge: alignment of linked tokens with their entities' vectors,
+  initialization / regularizer / joint KGE as switched;
+* shuffled: exactly the knowledge model, but the entity vectors are permuted
+  across entities with a seeded permutation (``seed + 7919``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from kg.errors import ConfigError
+from model.classifier import BiLSTMClassifier, ClassifierConfig
+from model.knowledge import (
+    JointKGELoss,
+    KnowledgeAugmentedClassifier,
+    KnowledgeOptions,
+    build_alignment,
+    shuffle_kge_entities,
+    shuffled_rows,
+)
+
+logger = logging.getLogger(__name__)
+
+SHUFFLE_SEED_OFFSET = 7919
+
+
+def classifier_config(config, vocab, labels) -> ClassifierConfig:
+    """The architecture from the training config, vocabulary and labels."""
+    return ClassifierConfig(vocab_size=len(vocab), num_classes=len(labels), embedding_dim=config.embedding_dim,
+                            hidden=config.hidden, layers=config.layers, dropout=config.dropout,
+                            pad_index=vocab.pad_index)
+
+
+def load_kge_model(run, triples: np.ndarray):
+    """Rebuild the embedding run's KGE model with its trained vectors (for ``--joint``).
+
+    Args:
+        run: A :class:`pipelines.embed.EmbeddingRun` of a shallow model.
+        triples (np.ndarray): ``[n, 3]`` training ids (R-GCN needs edges).
+
+    Raises:
+        ConfigError: an R-GCN run (its encoder weights are not in the exported vectors).
+    """
+    from model.kge import TrainConfig as KgeConfig
+    from model.kge import build_model as build_kge
+
+    cfg = KgeConfig.from_dict(run.config)
+    if cfg.model == "rgcn":
+        raise ConfigError("--joint needs a shallow KGE model (transe, distmult, complex, rotate), not rgcn")
+    num_relations = int(run.config.get("num_relations", len(run.relations)))
+    kge = build_kge(cfg, len(run.entities), num_relations)
+    ent = torch.from_numpy(np.asarray(run.matrix, dtype=np.float32))
+    rel = torch.from_numpy(np.asarray(run.relation_matrix, dtype=np.float32))
+    with torch.no_grad():
+        if getattr(kge, "node_emb_im", None) is not None:
+            re, im = ent.chunk(2, dim=1)
+            kge.node_emb.weight.copy_(re)
+            kge.node_emb_im.weight.copy_(im)
+        else:
+            kge.node_emb.weight.copy_(ent)
+        if getattr(kge, "rel_emb_im", None) is not None:
+            re, im = rel.chunk(2, dim=1)
+            kge.rel_emb.weight.copy_(re)
+            kge.rel_emb_im.weight.copy_(im)
+        else:
+            kge.rel_emb.weight.copy_(rel)
+    return kge, cfg
+
+
+def build_model(config, seed: int, vocab, labels, knowledge=None, links=None) -> KnowledgeAugmentedClassifier:
+    """The model of one seed (weights drawn from the current torch RNG state).
+
+    Args:
+        config: A :class:`pipelines.train_config.TrainConfig`.
+        seed (int): Seed of the projection matrix.
+        vocab: The :class:`model.text.Vocab`.
+        labels (list[str]): Class names.
+        knowledge (optional): A :class:`pipelines.knowledge.KnowledgeSource`; ``None`` is the baseline.
+        links (optional): The :class:`model.knowledge.TokenLinks` found in training text.
+
+    Returns:
+        KnowledgeAugmentedClassifier: On CPU.
+    """
+    classifier = BiLSTMClassifier(classifier_config(config, vocab, labels))
+    if knowledge is None or not config.uses_knowledge:
+        return KnowledgeAugmentedClassifier(classifier)
+    run = knowledge.run
+    edges = knowledge.triples[:, [0, 2]] if len(knowledge.triples) else None
+    alignment = build_alignment(vocab.itos, links, run.index, edges, config.max_entities_per_token)
+    options = KnowledgeOptions(init=config.init, reg_weight=config.reg_weight,
+                               neighbour_weight=config.neighbour_weight, projection=config.projection,
+                               joint=config.joint, joint_weight=config.joint_weight,
+                               joint_batch=config.joint_batch, seed=seed)
+    shuffle_seed = config.seed + SHUFFLE_SEED_OFFSET
+    if config.joint:
+        if not len(knowledge.triples):
+            raise ConfigError("--joint needs the graph's edges, but none were found for this knowledge")
+        kge, kge_cfg = load_kge_model(run, knowledge.triples)
+        if config.knowledge_control == "shuffled":
+            shuffle_kge_entities(kge, shuffle_seed)
+        joint = JointKGELoss(kge, kge_cfg, torch.from_numpy(knowledge.triples), config.joint_batch)
+        return KnowledgeAugmentedClassifier(classifier, alignment, None, options, joint)
+    table = torch.from_numpy(np.asarray(run.matrix, dtype=np.float32))
+    if config.knowledge_control == "shuffled":
+        table = shuffled_rows(table, shuffle_seed)
+    return KnowledgeAugmentedClassifier(classifier, alignment, table, options)
