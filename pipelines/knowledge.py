@@ -95,7 +95,7 @@ def resolve_knowledge(path: Path | str, out_dir: Path, embed_options: dict, writ
     """
     from pipelines.embed import load_embedding_run
 
-    path = Path(path).expanduser()
+    path = Path(path).expanduser().resolve()
     if is_embedding_run(path):
         run = load_embedding_run(path)
         store_dir = run.config.get("store_dir")

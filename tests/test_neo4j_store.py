@@ -243,6 +243,35 @@ def test_invalid_iri_is_refused(store, ns):
     assert store.count([ns]) == 0
 
 
+def test_relationship_type_is_validated_and_quoted():
+    from kg.neo4j_store.cypher import quote_token
+
+    assert quote_token("http://example.org/p") == "`http://example.org/p`"
+    for bad in ("http://x/a`b", "http://x/a b", "p", "http://x/}) DETACH DELETE (n"):
+        with pytest.raises(StoreError, match="not an absolute IRI"):
+            quote_token(bad)
+
+
+def plan_operators(plan: dict) -> list[str]:
+    ops = [plan["operatorType"].split("@")[0]]
+    for child in plan.get("children", []):
+        ops += plan_operators(child)
+    return ops
+
+
+def test_relationship_merge_expands_into_and_never_scans_all_relationships(store):
+    """The supernode/empty-store regression: no per-row scan of all relationships, whatever the statistics."""
+    from kg.neo4j_store.batch import _MERGE_RELS
+    from kg.neo4j_store.cypher import quote_token
+
+    query = _MERGE_RELS.replace("{rel_type}", quote_token("http://example.org/kgft-test/p"))
+    with store.session() as session:
+        ops = plan_operators(session.run("EXPLAIN " + query, rows=[]).consume().plan)
+    assert "Expand(Into)" in ops
+    assert not [op for op in ops if "RelationshipsScan" in op or "RelationshipTypeScan" in op], ops
+    assert ops.count("NodeUniqueIndexSeek(Locking)") == 2, ops
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
