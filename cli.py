@@ -316,6 +316,33 @@ def ontology_export(store_dir, neo4j, fmt, output) -> None:
     click.echo(f"{output}: {n} triples")
 
 
+@ontology.command("align")
+@store_options
+@click.option("--max-group", type=click.IntRange(min=2), default=20, show_default=True, help="Skip labels shared by more entities than this (hubs).")
+@click.option("--namespace", "namespaces", multiple=True, metavar="IRI", help="Only entities under this namespace, each one source. Repeatable; default: all, by IRI namespace.")
+@click.option("--predicate", "predicates", multiple=True, metavar="IRI", help="Label predicate to compare. Repeatable; default: labels and synonyms.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def ontology_align(store_dir, neo4j, max_group, namespaces, predicates, as_json) -> None:
+    """Link entities of different sources sharing a normalized label with skos:closeMatch.
+
+    E.g. the opinion lexicon's word "good" and WordNet's good.a.01, so that
+    explanations can walk from WordNet to a polarity concept. Re-running adds nothing.
+    """
+    from kg.align import align_labels
+    from kg.store import LABEL_PREDICATES
+    from kg.stores import open_store
+
+    store = open_store(store_dir, neo4j)
+    try:
+        res = align_labels(store, predicates or LABEL_PREDICATES, namespaces, max_group)
+    finally:
+        store.close()
+    if as_json:
+        emit_json(res.to_dict())
+    else:
+        click.echo(f"{_store_label(store_dir, neo4j)}: {res.summary()} ({res.seconds:.2f}s)")
+
+
 # ---------------------------------------------------------------- query ---
 
 

@@ -8,7 +8,8 @@ seeds, then builds the report (``kgft report``) of all runs.
 Knowledge is prepared once per source and cached: shipped terminologies are
 fetched through the data registry (``KGFT_DATA_MIRROR`` or upstream),
 converted to RDF (``kgft ontology convert``), imported into an embedded store
-(``kgft ontology import``) and embedded (``kgft embed``). Ohsumed uses MeSH
+(``kgft ontology import``), aligned across its files when it has several
+(``kgft ontology align``) and embedded (``kgft embed``). Ohsumed uses MeSH
 2017; MR and IMDB use the opinion lexicon plus WordNet (WN18RR).
 
 Grids are TOML files (``examples/study_cpu.toml``, ``examples/study_full.toml``)::
@@ -156,6 +157,7 @@ def prepare_knowledge(name: str, parts: list[Part], cache: Path, embed: dict, de
         tuple[Path, dict]: The embedding run directory and facts (triples, seconds, KGE test MRR).
     """
     import kg.convert as conv
+    from kg.align import align_labels
     from kg.stores import open_store
     from pipelines.knowledge import embed_store, is_embedding_run
     from pipelines.train import write_json
@@ -186,7 +188,8 @@ def prepare_knowledge(name: str, parts: list[Part], cache: Path, embed: dict, de
         try:
             for f in files:
                 store.import_file(f)
-            facts = {"files": [str(f) for f in files], "store_triples": store.count(),
+            aligned = align_labels(store).pairs if len(files) > 1 else 0  # e.g. WordNet synsets ~ lexicon words
+            facts = {"files": [str(f) for f in files], "aligned_pairs": aligned, "store_triples": store.count(),
                      "import_seconds": round(time.perf_counter() - start, 1)}
         finally:
             store.close()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from kg.errors import DataError
+from kg.fsutil import atomic_path
 from kg.progress import progress
 from kg.store import Store
 
@@ -42,35 +41,25 @@ def export_store(store: Store, path: Path, format: str = "nt") -> int:
     fmt = normalize_format(format)
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(fd)
+        with atomic_path(path, suffix=".part") as tmp:
+            dump = getattr(store, "dump", None)
+            if callable(dump):
+                count = dump(tmp, fmt)
+            else:
+                count = 0
+
+                target = rdf_format(fmt)
+                make = ox.Quad if target.supports_datasets else ox.Triple
+
+                def statements():
+                    nonlocal count
+                    for s, p, o in progress(store.triples(), desc=f"export {path.name}", unit=" triples"):
+                        count += 1
+                        yield make(to_ox(s), to_ox(p), to_ox(o))
+
+                with open(tmp, "wb") as out:
+                    ox.serialize(statements(), out, target)
     except OSError as exc:
         raise DataError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    tmp = Path(tmp_name)
-    try:
-        dump = getattr(store, "dump", None)
-        if callable(dump):
-            count = dump(tmp, fmt)
-        else:
-            count = 0
-
-            target = rdf_format(fmt)
-            make = ox.Quad if target.supports_datasets else ox.Triple
-
-            def statements():
-                nonlocal count
-                for s, p, o in progress(store.triples(), desc=f"export {path.name}", unit=" triples"):
-                    count += 1
-                    yield make(to_ox(s), to_ox(p), to_ox(o))
-
-            with open(tmp, "wb") as out:
-                ox.serialize(statements(), out, target)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     log.info("exported %d triples to %s", count, path)
     return count

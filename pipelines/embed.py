@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from kg.errors import ConfigError, DataError, ModelError
+from kg.fsutil import write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +82,6 @@ def _read_vocab(path: Path) -> tuple[list[str], dict[str, str]]:
     return names, labels
 
 
-def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 @dataclass
 class EmbedResult:
     """A finished embedding run.
@@ -120,8 +114,8 @@ class EmbedResult:
         np.save(run_dir / "relation_embeddings.npy", self.relation_embeddings.astype(np.float32))
         _write_vocab(run_dir / "entities.tsv", self.entities, self.labels)
         _write_vocab(run_dir / "relations.tsv", self.relations, {})
-        _write_json(run_dir / "config.json", self.config)
-        _write_json(run_dir / "metrics.json", self.metrics)
+        write_json_atomic(run_dir / "config.json", self.config)
+        write_json_atomic(run_dir / "metrics.json", self.metrics)
         self.run_dir = run_dir
         return run_dir
 

@@ -61,19 +61,19 @@ def load_kge_model(run, triples: np.ndarray):
     ent = torch.from_numpy(np.asarray(run.matrix, dtype=np.float32))
     rel = torch.from_numpy(np.asarray(run.relation_matrix, dtype=np.float32))
     with torch.no_grad():
-        if getattr(kge, "node_emb_im", None) is not None:
-            re, im = ent.chunk(2, dim=1)
-            kge.node_emb.weight.copy_(re)
-            kge.node_emb_im.weight.copy_(im)
-        else:
-            kge.node_emb.weight.copy_(ent)
-        if getattr(kge, "rel_emb_im", None) is not None:
-            re, im = rel.chunk(2, dim=1)
-            kge.rel_emb.weight.copy_(re)
-            kge.rel_emb_im.weight.copy_(im)
-        else:
-            kge.rel_emb.weight.copy_(rel)
+        _copy_vectors(kge.node_emb, getattr(kge, "node_emb_im", None), ent)
+        _copy_vectors(kge.rel_emb, getattr(kge, "rel_emb_im", None), rel)
     return kge, cfg
+
+
+def _copy_vectors(real, imag, vectors) -> None:
+    """Copy exported vectors into an embedding, split ``real | imag`` when ``imag`` exists."""
+    if imag is not None:
+        re, im = vectors.chunk(2, dim=1)
+        real.weight.copy_(re)
+        imag.weight.copy_(im)
+    else:
+        real.weight.copy_(vectors)
 
 
 def build_model(config, seed: int, vocab, labels, knowledge=None, links=None) -> KnowledgeAugmentedClassifier:

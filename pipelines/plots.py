@@ -5,14 +5,37 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from kg.fsutil import atomic_path
 
-def _pyplot():
+
+def pyplot():
+    """matplotlib's ``pyplot`` on the non-interactive Agg backend (imported lazily)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save_figure(fig, path: Path, dpi: int = 100) -> Path:
+    """Lay out ``fig``, write it atomically as PNG to ``path`` and close it.
+
+    Args:
+        fig (matplotlib.figure.Figure): The figure (closed afterwards, also on error).
+        path (Path): Target PNG (parents are created).
+        dpi (int): Resolution. (default: ``100``)
+
+    Returns:
+        Path: ``path``.
+    """
+    try:
+        fig.tight_layout()
+        with atomic_path(path, suffix=".tmp.png") as tmp:
+            fig.savefig(tmp, dpi=dpi)
+    finally:
+        pyplot().close(fig)
+    return path
 
 
 def plot_curves(history: Sequence[dict], path: Path, title: str = "") -> Path:
@@ -27,7 +50,7 @@ def plot_curves(history: Sequence[dict], path: Path, title: str = "") -> Path:
     Returns:
         Path: The file written.
     """
-    plt = _pyplot()
+    plt = pyplot()
     epochs = [h["epoch"] for h in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
     ax1.plot(epochs, [h["loss"] for h in history], marker="o", label="train loss")
@@ -43,11 +66,7 @@ def plot_curves(history: Sequence[dict], path: Path, title: str = "") -> Path:
     ax2.legend()
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path: Path, title: str = "") -> Path:
@@ -62,7 +81,7 @@ def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path:
     Returns:
         Path: The file written.
     """
-    plt = _pyplot()
+    plt = pyplot()
     k = len(labels)
     size = max(4.0, 0.45 * k + 2)
     fig, ax = plt.subplots(figsize=(size, size))
@@ -80,8 +99,4 @@ def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path:
     fig.colorbar(im, ax=ax, fraction=0.046)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -8,6 +8,9 @@ same library code as the corresponding ``kgft`` command:
 2. ``convert``: opinion lexicon → SKOS Turtle, WN18RR TSV → RDF Turtle
    (``kgft ontology convert``);
 3. ``import``: both files into one embedded store (``kgft ontology import``);
+   ``align``: WordNet synsets linked by ``skos:closeMatch`` to the lexicon
+   words with the same label (``kgft ontology align``), so that WordNet-only
+   words reach a polarity concept;
 4. ``embed``: a short TransE run over the store (``kgft embed``);
 5. ``baseline`` and ``knowledge``: ``kgft train`` without and with the
    knowledge, identical otherwise (the config's settings);
@@ -126,6 +129,24 @@ def build_store(sources: dict[str, Path], out: Path) -> Path:
     return store_dir
 
 
+def align_store(store_dir: Path, out: Path) -> dict:
+    """Align the store's labels across sources (``kgft ontology align``) once; returns the counts."""
+    from kg.align import align_labels
+    from kg.stores import open_store
+    from pipelines.train import write_json
+
+    done = out / "ontology" / "aligned.json"
+    if done.is_file():
+        return json.loads(done.read_text(encoding="utf-8"))
+    store = open_store(store_dir)
+    try:
+        facts = align_labels(store).to_dict()
+    finally:
+        store.close()
+    write_json(done, facts)
+    return facts
+
+
 def quickstart(out: Path | str, config_file: Path | str | None = None, overrides: dict | None = None) -> QuickstartResult:
     """Run the main job into ``out``.
 
@@ -158,6 +179,8 @@ def quickstart(out: Path | str, config_file: Path | str | None = None, overrides
         sources = fetch_sources()
     with step("import"):
         store_dir = build_store(sources, out)
+    with step("align"):
+        aligned = align_store(store_dir, out)
     embedding = out / "embedding"
     with step("embed"):
         if not is_embedding_run(embedding):
@@ -170,7 +193,7 @@ def quickstart(out: Path | str, config_file: Path | str | None = None, overrides
             else:
                 result.runs[kind] = train(cfg, run_dir, resume=True).metrics
     coverage_file = out / "knowledge" / "coverage.json"
-    result.knowledge = {"embedding_run": str(embedding),
+    result.knowledge = {"embedding_run": str(embedding), "aligned_pairs": aligned["pairs"],
                         "kge_metrics": json.loads((embedding / "metrics.json").read_text(encoding="utf-8")),
                         "coverage": json.loads(coverage_file.read_text(encoding="utf-8"))
                         if coverage_file.is_file() else None}

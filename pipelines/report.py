@@ -20,11 +20,11 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kg.errors import DataError
+from kg.fsutil import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -272,18 +272,11 @@ class ReportResult:
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        paths = [_write_text(out_dir / "report.md", self.markdown()),
-                 _write_text(out_dir / "summary.json", json.dumps(self.to_dict(), indent=2, default=str) + "\n"),
+        paths = [write_text_atomic(out_dir / "report.md", self.markdown()),
+                 write_text_atomic(out_dir / "summary.json", json.dumps(self.to_dict(), indent=2, default=str) + "\n"),
                  plot_accuracy_vs_fraction(self.cells, out_dir / "accuracy_vs_fraction.png"),
                  plot_per_class_change(self.cells, out_dir / "per_class_f1_change.png")]
         return paths
-
-
-def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
 
 
 def report(run_dirs: list[Path | str], out_dir: Path | str | None = None) -> ReportResult:

@@ -9,29 +9,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from pipelines.plots import pyplot, save_figure
 from pipelines.report_checks import TARGETS, pct
 
 ARM_STYLE = {"baseline": ("Baseline", "tab:gray", "o"), "knowledge": ("KG", "tab:blue", "s"),
              "shuffled": ("Shuffled KG", "tab:orange", "^")}
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> Path:
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    os.replace(tmp, path)
-    return path
 
 
 def _datasets(cells: list) -> list[str]:
@@ -48,7 +32,7 @@ def plot_accuracy_vs_fraction(cells: list, path: Path) -> Path:
     Returns:
         Path: ``path``.
     """
-    plt = _pyplot()
+    plt = pyplot()
     names = _datasets(cells)
     fig, axes = plt.subplots(1, len(names), figsize=(4.8 * len(names), 3.8), squeeze=False)
     for ax, dataset in zip(axes[0], names):
@@ -76,11 +60,7 @@ def plot_accuracy_vs_fraction(cells: list, path: Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("Knowledge lift: accuracy vs training data (mean ± std over seeds)")
-    fig.tight_layout()
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_per_class_change(cells: list, path: Path) -> Path:
@@ -95,7 +75,7 @@ def plot_per_class_change(cells: list, path: Path) -> Path:
     """
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     names = _datasets(cells)
     widths = [max(4.8, 0.45 * max(len(c.per_class_f1) for c in cells if c.dataset == d)) for d in names]
     fig, axes = plt.subplots(len(names), 1, figsize=(max(widths) + 1, 3.4 * len(names)), squeeze=False)
@@ -122,8 +102,4 @@ def plot_per_class_change(cells: list, path: Path) -> Path:
         ax.grid(axis="y", alpha=0.3)
         if fractions:
             ax.legend(title="train", fontsize=8)
-    fig.tight_layout()
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, dpi=110)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import ConfigError
+from kg.fsutil import write_json_atomic
 from pipelines.train_config import TrainConfig
 
 logger = logging.getLogger(__name__)
@@ -32,12 +32,16 @@ METRICS_FILE = "metrics.json"
 
 
 def write_json(path: Path, obj) -> Path:
-    """Write JSON atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write ``obj`` as indented JSON atomically (see :func:`kg.fsutil.write_json_atomic`).
+
+    Args:
+        path (Path): Target file (parents are created).
+        obj: JSON-serializable value; other objects are written with ``str``.
+
+    Returns:
+        Path: The file written.
+    """
+    return write_json_atomic(path, obj, indent=2, default=str)
 
 
 def kgft_version() -> str:

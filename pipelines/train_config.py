@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from kg.errors import ConfigError
+from kg.validation import require_at_least_one
 from model.knowledge.controls import CONTROLS
 from model.knowledge.projection import PROJECTION_MODES as PROJECTIONS
 
@@ -111,10 +112,9 @@ class TrainConfig:
                               hint=f"use one of {', '.join(CONTROLS)}")
         if self.projection not in PROJECTIONS:
             raise ConfigError(f"unknown projection {self.projection!r}", hint=f"use one of {', '.join(PROJECTIONS)}")
-        for name in ("seeds", "epochs", "batch_size", "embedding_dim", "hidden", "layers", "max_len", "min_freq",
-                     "max_vocab", "max_entities_per_token", "max_entities_per_mention", "joint_batch"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        require_at_least_one(self, ("seeds", "epochs", "batch_size", "embedding_dim", "hidden", "layers", "max_len",
+                                    "min_freq", "max_vocab", "max_entities_per_token", "max_entities_per_mention",
+                                    "joint_batch"))
         if self.reg_weight < 0 or self.neighbour_weight < 0 or self.joint_weight < 0:
             raise ConfigError("reg-weight, neighbour-weight and joint-weight must not be negative")
         if not 0 <= self.dropout < 1:

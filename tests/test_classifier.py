@@ -8,14 +8,8 @@ import torch
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.train.metrics import classification_metrics, summarize_seeds
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models train fastest (and steadiest on shared CI cores) with one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
+# Tiny models train fastest (and steadiest on shared CI cores) with one thread.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _model(**kw):

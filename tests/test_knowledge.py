@@ -24,14 +24,8 @@ EX = "http://example.org/"
 LABELS = [(EX + "good", "good"), (EX + "fine", "good"), (EX + "bad", "bad"),
           (EX + "waste", "waste of time"), (EX + "time", "time")]
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models train fastest (and steadiest on shared CI cores) with one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
+# Tiny models train fastest (and steadiest on shared CI cores) with one thread.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

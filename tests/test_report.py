@@ -13,6 +13,7 @@ from model.train.metrics import classification_metrics
 from pipelines.report import report
 from pipelines.train import SeedResult, TrainResult
 from pipelines.train_config import TrainConfig
+from toy_data import POLARITY_ONTOLOGY, write_sentiment_csv
 
 LABELS = ["neg", "pos"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -149,35 +150,9 @@ def test_cli_report_bad_input_is_one_line(runner, tmp_path):
 
 
 # ------------------------------------------------------------------ the grid runner, end to end (tiny)
-TOY_ONTOLOGY = """@prefix ex: <http://example.org/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-ex:Positive rdfs:label "positive polarity" .
-ex:Negative rdfs:label "negative polarity" .
-ex:good rdfs:label "good" ; ex:polarity ex:Positive .
-ex:great rdfs:label "great" ; ex:polarity ex:Positive ; ex:similar ex:good .
-ex:fun rdfs:label "fun" ; ex:polarity ex:Positive .
-ex:bad rdfs:label "bad" ; ex:polarity ex:Negative .
-ex:awful rdfs:label "awful" ; ex:polarity ex:Negative ; ex:similar ex:bad .
-ex:boring rdfs:label "boring" ; ex:polarity ex:Negative .
-"""
-
-
 def _toy_csv(path: Path, n: int = 80) -> Path:
-    import csv
-    import random
-
-    g = random.Random(0)
-    words = {"pos": ["good", "great", "fun"], "neg": ["bad", "awful", "boring"]}
-    filler = "the movie plot actor scene story film director music camera".split()
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        for i in range(n):
-            label = ("neg", "pos")[i % 2]
-            tokens = [g.choice(filler) for _ in range(g.randint(3, 8))]
-            tokens.insert(g.randrange(len(tokens) + 1), g.choice(words[label]))
-            writer.writerow([" ".join(tokens), label])
-    return path
+    return write_sentiment_csv(path, {"pos": ["good", "great", "fun"], "neg": ["bad", "awful", "boring"]}, n,
+                               max_filler=8)
 
 
 def _load_bench():
@@ -194,7 +169,7 @@ def _load_bench():
 @pytest.mark.slow
 def test_grid_runner_end_to_end_on_a_toy_dataset(tmp_path, capsys):
     bench = _load_bench()
-    (tmp_path / "toy.ttl").write_text(TOY_ONTOLOGY, encoding="utf-8")
+    (tmp_path / "toy.ttl").write_text(POLARITY_ONTOLOGY, encoding="utf-8")
     data = _toy_csv(tmp_path / "toy.csv")
     grid = tmp_path / "grid.toml"
     grid.write_text(f"""

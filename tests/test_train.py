@@ -15,17 +15,12 @@ from kg.errors import ModelError
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.knowledge import KnowledgeAugmentedClassifier
 from model.train import EncodedSplit, Trainer, TrainSettings
+from toy_data import POLARITY_ONTOLOGY, write_sentiment_csv
 
 CFG = ClassifierConfig(vocab_size=40, num_classes=2, embedding_dim=8, hidden=8, dropout=0.3)
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models train fastest (and steadiest on shared CI cores) with one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
+# Tiny models train fastest (and steadiest on shared CI cores) with one thread.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _split(n, seed):
@@ -136,35 +131,17 @@ def test_ddp_gloo_two_processes(tmp_path):
 
 
 # ------------------------------------------------------------------ CLI, end to end
-ONTOLOGY = """@prefix ex: <http://example.org/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-ex:Positive rdfs:label "positive polarity" .
-ex:Negative rdfs:label "negative polarity" .
-ex:good rdfs:label "good" ; ex:polarity ex:Positive .
-ex:great rdfs:label "great" ; ex:polarity ex:Positive ; ex:similar ex:good .
-ex:fun rdfs:label "fun" ; ex:polarity ex:Positive .
-ex:bad rdfs:label "bad" ; ex:polarity ex:Negative .
-ex:awful rdfs:label "awful" ; ex:polarity ex:Negative ; ex:similar ex:bad .
-ex:boring rdfs:label "boring" ; ex:polarity ex:Negative .
-ex:waste rdfs:label "waste of time" ; ex:polarity ex:Negative .
+ONTOLOGY = POLARITY_ONTOLOGY + """ex:waste rdfs:label "waste of time" ; ex:polarity ex:Negative .
 ex:masterpiece rdfs:label "a real masterpiece" ; ex:polarity ex:Positive .
 """
 FAST = ["--epochs", "2", "--embedding-dim", "8", "--hidden", "8", "--batch-size", "16", "--device", "cpu", "-q"]
 
 
+CUES = {"pos": ["good", "great", "fun", "a real masterpiece"], "neg": ["bad", "awful", "boring", "a waste of time"]}
+
+
 def _write_csv(path, n=120, labels=("neg", "pos"), empty_row=None):
-    g = random.Random(0)
-    words = {"pos": ["good", "great", "fun", "a real masterpiece"], "neg": ["bad", "awful", "boring", "a waste of time"]}
-    filler = "the movie plot actor scene story film director music camera".split()
-    with open(path, "w", newline="") as handle:
-        w = csv.writer(handle)
-        w.writerow(["text", "label"])
-        for i in range(n):
-            lab = labels[i % len(labels)]
-            toks = [g.choice(filler) for _ in range(g.randint(3, 9))]
-            toks.insert(g.randrange(len(toks) + 1), g.choice(words.get(lab, ["meh"])))
-            w.writerow(["" if i == empty_row else " ".join(toks), lab])
-    return path
+    return write_sentiment_csv(path, CUES, n, labels=labels, empty_row=empty_row)
 
 
 @pytest.fixture(scope="module")

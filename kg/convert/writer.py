@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from kg.errors import DataError
+from kg.fsutil import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +51,11 @@ def write_turtle(triples: Iterable, output: Path, prefixes: dict[str, str]) -> i
             count += 1
             yield triple
 
-    tmp = None
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
-        os.close(fd)
-        tmp = Path(name)
-        ox.serialize(counted(), str(tmp), ox.RdfFormat.TURTLE, prefixes=prefixes)
-        os.replace(tmp, output)
+        with atomic_path(output, suffix=".part") as tmp:
+            ox.serialize(counted(), str(tmp), ox.RdfFormat.TURTLE, prefixes=prefixes)
     except OSError as exc:
         raise DataError(f"cannot write {output}: {exc.strerror or exc}") from exc
-    finally:
-        if tmp is not None and tmp.exists():
-            tmp.unlink()
     return count
 
 

@@ -11,7 +11,6 @@ them.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -20,8 +19,9 @@ from typing import Iterable, Sequence
 
 import ahocorasick
 
-from kg.errors import DataError, ParseError
-from kg.linking.normalize import label_variants, pieces, pieces_with_spans
+from kg.errors import DataError
+from kg.fsutil import read_json, write_json_atomic
+from kg.linking.normalize import label_keys, pieces, pieces_with_spans
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +117,8 @@ class EntityLinker:
             n += 1
             if not text:
                 continue
-            for seq in label_variants(str(text), invert_commas=invert_commas):
-                key = " ".join(seq)
-                if len(key) >= min_chars:
-                    table.setdefault(key, set()).add(str(iri))
+            for key in label_keys(str(text), invert_commas=invert_commas, min_chars=min_chars):
+                table.setdefault(key, set()).add(str(iri))
         entries = {k: tuple(sorted(v)) for k, v in sorted(table.items())}
         log.info("entity linker: %d labels -> %d keys", n, len(entries))
         return cls(entries, {"invert_commas": invert_commas, "min_chars": min_chars, "labels": n})
@@ -212,14 +210,9 @@ class EntityLinker:
         Returns:
             Path: The written file.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": _FORMAT, "version": _VERSION, "options": self.options,
                 "entries": [[k, list(v)] for k, v in self.entries.items()]}
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return write_json_atomic(path, data, ensure_ascii=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "EntityLinker":
@@ -230,14 +223,7 @@ class EntityLinker:
             ParseError: invalid JSON.
         """
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(f"linker file not found: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot read linker file {path}: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise ParseError(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        data = read_json(path, "linker file")
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
             raise DataError(f"{path} is not a kgft entity-linker file")
         if data.get("version") != _VERSION:

@@ -68,3 +68,17 @@ def label_variants(label: str, invert_commas: bool = True) -> list[list[str]]:
         if v and v not in out:
             out.append(v)
     return out
+
+
+def label_keys(label: str, invert_commas: bool = True, min_chars: int = 2) -> list[str]:
+    """The keys a label is matched by: each variant's pieces joined by spaces.
+
+    Args:
+        label (str): A label or synonym.
+        invert_commas (bool): Include the natural-order form (see :func:`label_variants`). (default: ``True``)
+        min_chars (int): Drop keys shorter than this (single letters link noise). (default: ``2``)
+
+    Returns:
+        list[str]: Distinct keys, e.g. ``["neoplasms glandular", "glandular neoplasms"]``.
+    """
+    return [key for seq in label_variants(label, invert_commas) if len(key := " ".join(seq)) >= min_chars]

@@ -9,12 +9,12 @@ RNG states and the run's config plus the vocabulary fingerprint.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 
 from kg.errors import ModelError
+from kg.fsutil import atomic_path
 
 CHECKPOINT_NAME = "checkpoint.pt"
 FORMAT_VERSION = 1
@@ -25,10 +25,8 @@ RESUME_KEYS = ("model", "dim", "num_entities", "num_relations", "inverse", "incl
 
 def save_checkpoint(path: Path | str, payload: dict) -> None:
     """Write ``payload`` to ``path`` via a temporary file and an atomic rename."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT_VERSION, **payload}, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save({"format": FORMAT_VERSION, **payload}, tmp)
 
 
 def load_checkpoint(path: Path | str, map_location="cpu") -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from kg.errors import ConfigError
+from kg.validation import require_at_least_one
 from model.kge.losses import LOSSES, REGULARIZERS
 
 MODELS = ("transe", "distmult", "complex", "rotate", "rgcn")
@@ -85,9 +86,8 @@ class TrainConfig:
             raise ConfigError(f"unknown loss {self.loss!r}", hint=f"choose one of {', '.join(LOSSES)}")
         if self.regularizer not in REGULARIZERS:
             raise ConfigError(f"unknown regularizer {self.regularizer!r}", hint=f"choose one of {', '.join(REGULARIZERS)}")
-        for name in ("dim", "epochs", "batch_size", "num_negatives", "eval_every", "eval_batch_size", "num_layers"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        require_at_least_one(self, ("dim", "epochs", "batch_size", "num_negatives", "eval_every", "eval_batch_size",
+                                    "num_layers"))
         if self.lr <= 0:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
         if self.sparse and (self.loss == "1vsall" or self.model == "rgcn"):

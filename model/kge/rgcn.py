@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import RGCNConv
 
-from model.kge.scoring import KGEScorer
+from model.kge.scoring import DistMultScoring
 
 
-class RGCNDistMult(KGEScorer, torch.nn.Module):
+class RGCNDistMult(DistMultScoring, torch.nn.Module):
     """R-GCN encoder + DistMult decoder.
 
     Args:
@@ -94,11 +94,3 @@ class RGCNDistMult(KGEScorer, torch.nn.Module):
     def embedding_tensors(self, ent_idx, rel_idx):
         return [self.node_emb.weight[ent_idx], self.rel_emb.weight[rel_idx]]
 
-    def score(self, h, r, t):
-        return (h * r * t).sum(dim=-1)
-
-    def score_tails(self, h, r, ents):
-        return (h * r) @ ents.T
-
-    def score_heads(self, r, t, ents):
-        return (r * t) @ ents.T

@@ -120,8 +120,8 @@ class TransE(KGEScorer, pyg_kge.TransE):
         return -torch.cdist(t - r, ents, p=self.p_norm)
 
 
-class DistMult(KGEScorer, pyg_kge.DistMult):
-    """DistMult: ``<h, r, t>`` (PyG's model)."""
+class DistMultScoring(KGEScorer):
+    """Mixin: the DistMult trilinear score ``<h, r, t>`` (shared with the R-GCN decoder)."""
 
     def score(self, h, r, t):
         return (h * r * t).sum(dim=-1)
@@ -131,6 +131,10 @@ class DistMult(KGEScorer, pyg_kge.DistMult):
 
     def score_heads(self, r, t, ents):
         return (r * t) @ ents.T
+
+
+class DistMult(DistMultScoring, pyg_kge.DistMult):
+    """DistMult: ``<h, r, t>`` (PyG's model)."""
 
 
 class ComplEx(KGEScorer, pyg_kge.ComplEx):

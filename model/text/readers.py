@@ -15,7 +15,7 @@ import re
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 from kg.errors import DataError, ParseError
 
@@ -61,6 +61,32 @@ def _lines(text: str) -> list[str]:
     return [line.rstrip("\r") for line in lines]
 
 
+def _tar_files(path: Path, pattern: re.Pattern, what: str) -> Iterator[tuple[str, bytes, str]]:
+    """Yield ``(member name, content, location)`` of the archive's files whose name matches ``pattern``.
+
+    Args:
+        path (Path): A (possibly compressed) tar archive.
+        pattern (re.Pattern): Selects member names.
+        what (str): The dataset's name for the error message (e.g. ``"IMDB"``).
+
+    Raises:
+        DataError: the archive cannot be read.
+    """
+    try:
+        with tarfile.open(path) as tf:
+            for member in tf:
+                if member.isfile() and pattern.search(member.name):
+                    handle = tf.extractfile(member)
+                    yield member.name, handle.read() if handle else b"", f"{path}:{member.name}"
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise DataError(f"cannot read {what} archive {path}: {exc}") from None
+
+
+def _by_key(groups: dict[str, list[tuple[tuple, RawRecord]]]) -> dict[str, list[RawRecord]]:
+    """Per split, the records sorted by their key (file order must not depend on the archive or file system)."""
+    return {k: [r for _, r in sorted(v, key=lambda kv: kv[0])] for k, v in groups.items()}
+
+
 # --------------------------------------------------------------------- IMDB
 def read_imdb(path: Path) -> RawSplits:
     """Read IMDB from an ``aclImdb`` directory or an ``aclImdb*.tar.gz`` archive.
@@ -86,17 +112,11 @@ def read_imdb(path: Path) -> RawSplits:
                 for file in (root / split / label).glob("*.txt"):
                     add(f"aclImdb/{split}/{label}/{file.name}", file.read_bytes(), str(file))
     else:
-        try:
-            with tarfile.open(path) as tf:
-                for member in tf:
-                    if member.isfile() and _IMDB_RE.search(member.name):
-                        handle = tf.extractfile(member)
-                        add(member.name, handle.read() if handle else b"", f"{path}:{member.name}")
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            raise DataError(f"cannot read IMDB archive {path}: {exc}") from None
+        for member in _tar_files(path, _IMDB_RE, "IMDB"):
+            add(*member)
     if not records["train"] or not records["test"]:
         raise DataError(f"{path} has no IMDB reviews under aclImdb/train and aclImdb/test")
-    out = {k: [r for _, r in sorted(v, key=lambda kv: kv[0])] for k, v in records.items()}
+    out = _by_key(records)
     return RawSplits(out["train"], out["test"], labels=["neg", "pos"], source=str(path))
 
 
@@ -139,17 +159,11 @@ def read_ohsumed(path: Path) -> RawSplits:
             if file.is_file():
                 add(f"ohsumed_single_23/{file.relative_to(root).as_posix()}", file.read_bytes(), str(file))
     else:
-        try:
-            with tarfile.open(path) as tf:
-                for member in tf:
-                    if member.isfile() and _OHSUMED_RE.search(member.name):
-                        handle = tf.extractfile(member)
-                        add(member.name, handle.read() if handle else b"", f"{path}:{member.name}")
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            raise DataError(f"cannot read Ohsumed archive {path}: {exc}") from None
+        for member in _tar_files(path, _OHSUMED_RE, "Ohsumed"):
+            add(*member)
     if not splits["training"] or not splits["test"]:
         raise DataError(f"{path} has no documents under ohsumed_single_23/training and /test")
-    out = {k: [r for _, r in sorted(v, key=lambda kv: kv[0])] for k, v in splits.items()}
+    out = _by_key(splits)
     labels = sorted({r.label for r in out["training"]} | {r.label for r in out["test"]})
     return RawSplits(out["training"], out["test"], labels=labels, source=str(path))
 

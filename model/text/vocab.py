@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Sequence
+
+from kg.fsutil import read_json, write_json_atomic
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -178,12 +179,7 @@ class Vocab:
         Returns:
             Path: The written file.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return write_json_atomic(path, self.to_dict(), ensure_ascii=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocab":
@@ -198,17 +194,10 @@ class Vocab:
         Raises:
             DataError: missing, unreadable or not a kgft vocabulary file.
         """
-        from kg.errors import DataError, ParseError
+        from kg.errors import DataError
 
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(f"vocabulary file not found: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot read vocabulary file {path}: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise ParseError(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        data = read_json(path, "vocabulary file")
         if not isinstance(data, dict) or data.get("format") != _FORMAT or "itos" not in data:
             raise DataError(f"{path} is not a kgft vocabulary file")
         if data.get("version") != _VERSION:

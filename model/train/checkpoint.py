@@ -11,13 +11,13 @@ error before anything is written.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
 from kg.errors import ModelError
+from kg.fsutil import atomic_path
 
 FORMAT = "kgft-train-checkpoint"
 VERSION = 1
@@ -57,10 +57,8 @@ def save_checkpoint(path: Path, payload: dict) -> Path:
         Path: The file written.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, "version": VERSION, **payload}, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save({"format": FORMAT, "version": VERSION, **payload}, tmp)
     return path
 
 

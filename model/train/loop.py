@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from kg.errors import ConfigError
+from kg.validation import require_at_least_one
 from kg.progress import progress
 from model.knowledge.augmented import KnowledgeAugmentedClassifier
 from model.train.batching import EncodedSplit, batch_order, collate
@@ -84,9 +85,7 @@ class TrainSettings:
     def __post_init__(self) -> None:
         if self.monitor not in MONITORS:
             raise ConfigError(f"unknown monitor {self.monitor!r}", hint=f"use one of {', '.join(MONITORS)}")
-        for name in ("epochs", "batch_size", "patience", "eval_batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        require_at_least_one(self, ("epochs", "batch_size", "patience", "eval_batch_size"), dashed=False)
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
 

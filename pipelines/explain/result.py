@@ -56,10 +56,11 @@ JSON schema (``--format json``; every float is a plain JSON number)::
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from kg.fsutil import write_json_atomic
 
 SCHEMA = "kgft.explain/1"
 
@@ -148,9 +149,4 @@ class ExplainResult:
         Returns:
             Path: The file written.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return write_json_atomic(path, self.to_dict(), indent=2, ensure_ascii=False)
