@@ -524,6 +524,8 @@ def _train_summary_line(metrics: dict) -> str:
 @click.option("--batch-size", type=int, default=None, help="Examples per step.")
 @click.option("--lr", type=float, default=None, help="AdamW learning rate.")
 @click.option("--max-len", type=int, default=None, help="Tokens kept per text.")
+@click.option("--truncate", type=click.Choice(["head", "tail"]), default=None,
+              help="Keep the first (head, default) or last (tail) --max-len tokens of longer texts.")
 @click.option("--embedding-dim", type=int, default=None, help="Token embedding size.")
 @click.option("--hidden", type=int, default=None, help="LSTM hidden size per direction.")
 @click.option("--train-fraction", type=float, default=None, help="Share of the training split to use.")

@@ -33,6 +33,7 @@ def save_inputs(out: Path, run_config: dict, prepared, vocab, knowledge) -> dict
     write_json(out / CONFIG_FILE, run_config)
     write_json(out / TOKENIZER_FILE, {**prepared.encoder.tokenizer.to_dict(),
                                       "max_len": prepared.encoder.max_len,
+                                      "truncate": prepared.encoder.truncate,
                                       "max_entities_per_mention": prepared.encoder.max_entities_per_mention})
     vocab.save(out / VOCAB_FILE)
     if knowledge is None:
@@ -130,6 +131,7 @@ def load_trained_run(run_dir: Path | str, seed: int | None = None) -> TrainedRun
     classifier.eval()
     tok_opts = json.loads((run_dir / TOKENIZER_FILE).read_text(encoding="utf-8"))
     max_len = tok_opts.pop("max_len")
+    truncate = tok_opts.pop("truncate", "head")
     per_mention = tok_opts.pop("max_entities_per_mention")
     linker, links = None, {}
     if (run_dir / LINKER_FILE).is_file():
@@ -137,5 +139,5 @@ def load_trained_run(run_dir: Path | str, seed: int | None = None) -> TrainedRun
 
         linker = EntityLinker.load(run_dir / LINKER_FILE)
         links = json.loads((run_dir / LINKS_FILE).read_text(encoding="utf-8"))
-    encoder = TextEncoder(Tokenizer.from_dict(tok_opts), max_len, linker, per_mention)
+    encoder = TextEncoder(Tokenizer.from_dict(tok_opts), max_len, linker, per_mention, truncate=truncate)
     return TrainedRun(run_dir, config, list(config["labels"]), vocab, encoder, classifier, seed, links)

@@ -172,7 +172,7 @@ def prepare_text(config: TrainConfig, dataset, knowledge) -> PreparedText:
 
         linker = EntityLinker.from_labels(knowledge.label_pairs)
     encoder = TextEncoder(Tokenizer(lowercase=config.lowercase), config.max_len, linker,
-                          config.max_entities_per_mention)
+                          config.max_entities_per_mention, truncate=config.truncate)
     links = TokenLinks() if linker else None
     coverage = Coverage() if linker else None
     tokens = {"train": encoder.process_many((ex.text for ex in dataset.train), links, coverage)}

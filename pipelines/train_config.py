@@ -22,6 +22,7 @@ from pathlib import Path
 from kg.errors import ConfigError
 from kg.validation import require_at_least_one
 from model.knowledge.controls import CONTROLS
+from model.knowledge.encoder import TRUNCATE_MODES
 from model.knowledge.projection import PROJECTION_MODES as PROJECTIONS
 
 
@@ -50,6 +51,7 @@ class TrainConfig:
             (defaults 5, 64, 2e-3, 0.01, 1.0, 2, ``macro_f1``).
         embedding_dim, hidden, layers, dropout: architecture (defaults 100, 256, 2, 0.5).
         max_len (int): Tokens per text after entity-token insertion. (default: ``256``)
+        truncate (str): Keep the ``head`` or the ``tail`` of longer texts. (default: ``"head"``)
         min_freq (int): Vocabulary minimum frequency. (default: ``2``)
         max_vocab (int): Vocabulary size cap. (default: ``50000``)
         lowercase (bool): Tokenizer lower-casing. (default: ``True``)
@@ -89,6 +91,7 @@ class TrainConfig:
     layers: int = 2
     dropout: float = 0.5
     max_len: int = 256
+    truncate: str = "head"
     min_freq: int = 2
     max_vocab: int = 50000
     lowercase: bool = True
@@ -110,6 +113,8 @@ class TrainConfig:
         if self.knowledge_control not in CONTROLS:
             raise ConfigError(f"unknown knowledge control {self.knowledge_control!r}",
                               hint=f"use one of {', '.join(CONTROLS)}")
+        if self.truncate not in TRUNCATE_MODES:
+            raise ConfigError(f"unknown truncate mode {self.truncate!r}", hint=f"use one of {', '.join(TRUNCATE_MODES)}")
         if self.projection not in PROJECTIONS:
             raise ConfigError(f"unknown projection {self.projection!r}", hint=f"use one of {', '.join(PROJECTIONS)}")
         require_at_least_one(self, ("seeds", "epochs", "batch_size", "embedding_dim", "hidden", "layers", "max_len",

@@ -13,7 +13,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from kg.errors import ConfigError
 from model.knowledge.entity_tokens import LinkedText, TokenLinks, insert_entity_tokens
+
+#: Which end of a long text :class:`TextEncoder` keeps.
+TRUNCATE_MODES = ("head", "tail")
 
 
 @dataclass
@@ -71,13 +75,26 @@ class TextEncoder:
         max_len (int): Tokens kept per text (before and after entity-token insertion).
         linker (optional): A :class:`kg.linking.EntityLinker`; ``None`` disables linking. (default: ``None``)
         max_entities_per_mention (int): Entity tokens per multi-word mention. (default: ``1``)
+        truncate (str): Which end of a long text is kept: ``head`` (the first ``max_len``
+            tokens) or ``tail`` (the last ones; reviews often conclude with the verdict).
+            (default: ``"head"``)
     """
 
-    def __init__(self, tokenizer, max_len: int, linker=None, max_entities_per_mention: int = 1) -> None:
+    def __init__(self, tokenizer, max_len: int, linker=None, max_entities_per_mention: int = 1,
+                 truncate: str = "head") -> None:
+        if truncate not in TRUNCATE_MODES:
+            raise ConfigError(f"unknown truncate mode {truncate!r}", hint=f"use one of {', '.join(TRUNCATE_MODES)}")
         self.tokenizer = tokenizer
         self.max_len = int(max_len)
         self.linker = linker
         self.max_entities_per_mention = int(max_entities_per_mention)
+        self.truncate = truncate
+
+    def clip(self, tokens: list[str]) -> list[str]:
+        """At most ``max_len`` tokens, from the head or the tail as configured."""
+        if len(tokens) <= self.max_len:
+            return tokens
+        return tokens[: self.max_len] if self.truncate == "head" else tokens[-self.max_len :]
 
     def process(self, text: str, links: TokenLinks | None = None, coverage: Coverage | None = None) -> list[str]:
         """Tokens of one text, with entity tokens when a linker is set.
@@ -90,7 +107,7 @@ class TextEncoder:
         Returns:
             list[str]: At most ``max_len`` tokens.
         """
-        words = self.tokenizer.tokenize(text)[: self.max_len]
+        words = self.clip(self.tokenizer.tokenize(text))
         if self.linker is None:
             return words
         mentions = list(self.linker.link_tokens(words))
@@ -99,7 +116,7 @@ class TextEncoder:
             links.add_mentions(words, mentions)
         if coverage is not None:
             coverage.add(len(words), linked)
-        return linked.tokens[: self.max_len]
+        return self.clip(linked.tokens)
 
     def process_many(self, texts: Iterable[str], links: TokenLinks | None = None,
                      coverage: Coverage | None = None) -> list[list[str]]:

@@ -53,21 +53,26 @@ def encode_text(run, text: str) -> EncodedText:
         text (str): Raw text.
     """
     enc = run.encoder
-    words = enc.tokenizer.tokenize(text)[: enc.max_len]
+    words = enc.clip(enc.tokenizer.tokenize(text))
     mentions = list(enc.linker.link_tokens(words)) if enc.linker is not None else []
-    tokens = insert_entity_tokens(words, mentions, enc.max_entities_per_mention).tokens[: enc.max_len]
-    word_pos: list[int] = []
+    full = insert_entity_tokens(words, mentions, enc.max_entities_per_mention).tokens
+    tokens = enc.clip(full)
+    offset = len(full) - len(tokens) if enc.truncate == "tail" else 0
+    # word index -> its position in the kept tokens (None where max_len cut it)
+    word_pos: list[int | None] = []
     ent_pos: dict[int, list[int]] = {}
-    for pos, tok in enumerate(tokens):
+    for pos, tok in enumerate(full):
+        kept = pos - offset if offset <= pos < offset + len(tokens) else None
         if is_entity_token(tok) and word_pos:
-            ent_pos.setdefault(len(word_pos) - 1, []).append(pos)
+            if kept is not None:
+                ent_pos.setdefault(len(word_pos) - 1, []).append(kept)
         else:
-            word_pos.append(pos)
+            word_pos.append(kept)
     spans = []
     for m in mentions:
-        if m.end > len(word_pos):  # the mention's words were cut by max_len
-            continue
         words_at = word_pos[m.start : m.end]
+        if len(words_at) < m.end - m.start or None in words_at:  # the mention's words were cut by max_len
+            continue
         after = []
         if m.end - m.start > 1:
             after = [p for p in ent_pos.get(m.end - 1, []) if entity_of(tokens[p]) in m.entities]
