@@ -21,9 +21,11 @@ from pathlib import Path
 
 from kg.errors import ConfigError
 from kg.validation import require_at_least_one
+from model.knowledge.augmented import KnowledgeOptions as _K
 from model.knowledge.controls import CONTROLS
 from model.knowledge.encoder import TRUNCATE_MODES
 from model.knowledge.projection import PROJECTION_MODES as PROJECTIONS
+from model.train.loop import TrainSettings as _T
 
 
 @dataclass(frozen=True)
@@ -67,25 +69,26 @@ class TrainConfig:
     knowledge: str | None = None
     baseline: bool = False
     knowledge_control: str = "none"
-    init: bool = True
-    reg_weight: float = 0.1
-    neighbour_weight: float = 0.5
-    projection: str = "fixed"
-    joint: bool = False
-    joint_weight: float = 0.1
-    joint_batch: int = 512
+    # Knowledge and optimization defaults are those of KnowledgeOptions and TrainSettings (one source).
+    init: bool = _K.init
+    reg_weight: float = _K.reg_weight
+    neighbour_weight: float = _K.neighbour_weight
+    projection: str = _K.projection
+    joint: bool = _K.joint
+    joint_weight: float = _K.joint_weight
+    joint_batch: int = _K.joint_batch
     max_entities_per_token: int = 8
     max_entities_per_mention: int = 1
     seeds: int = 1
     seed: int = 0
     device: str = "auto"
-    epochs: int = 5
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 0.01
-    clip: float = 1.0
-    patience: int = 2
-    monitor: str = "macro_f1"
+    epochs: int = _T.epochs
+    batch_size: int = _T.batch_size
+    lr: float = _T.lr
+    weight_decay: float = _T.weight_decay
+    clip: float = _T.clip
+    patience: int = _T.patience
+    monitor: str = _T.monitor
     embedding_dim: int = 100
     hidden: int = 256
     layers: int = 2
