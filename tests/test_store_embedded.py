@@ -15,13 +15,18 @@ NT = "".join(f'<http://e/s{i}> <http://e/p> "v{i}" .\n' for i in range(50))
 NT_BNODES = NT + '_:b <http://e/p> <http://e/s1> .\n<http://e/s2> <http://e/q> _:b .\n'
 
 
-@pytest.fixture(params=["transaction", "bulk-buffer", "validate-then-bulk"])
+@pytest.fixture(params=["transaction", "bulk-buffer", "validate-then-bulk", "concurrent-chunks"])
 def import_path(request, monkeypatch):
-    """Force each of the three import strategies on tiny files."""
+    """Force each of the import strategies on tiny files."""
     if request.param == "bulk-buffer":
         monkeypatch.setattr(kg.embedded, "TRANSACTION_QUADS", 5)
     elif request.param == "validate-then-bulk":
         monkeypatch.setattr(kg.embedded, "BUFFER_QUADS", 10)
+    elif request.param == "concurrent-chunks":
+        # ~100-byte chunks: many bulk loads in flight on several threads.
+        monkeypatch.setattr(kg.embedded, "BUFFER_QUADS", 10)
+        monkeypatch.setattr(kg.embedded, "CHUNK_BYTES", 100)
+        monkeypatch.setattr(kg.embedded, "LOAD_THREADS", 3)
     return request.param
 
 
@@ -43,6 +48,20 @@ def test_every_import_path_is_all_or_nothing(import_path, tmp_path):
             store.import_file(bad)
         assert info.value.line == 51
         assert store.count() == 0
+
+
+def test_a_failed_import_keeps_what_the_store_held(import_path, tmp_path):
+    """Into a non-empty store nothing of a bad file lands, and nothing already there is lost."""
+    good, bad = tmp_path / "good.nt", tmp_path / "bad.nt"
+    good.write_text("<http://e/keep> <http://e/p> <http://e/s0> .\n", encoding="utf-8")
+    bad.write_text(NT + "<http://e/x> <http://e/p> oops .\n", encoding="utf-8")
+    with EmbeddedStore(tmp_path / "store") as store:
+        store.import_file(good)
+        with pytest.raises(ParseError):
+            store.import_file(bad)
+        assert store.count() == 1
+        bad.write_text(NT, encoding="utf-8")  # fixed: now it imports in full
+        assert store.import_file(bad).triples_added == 50
 
 
 def test_gzip_and_bom_and_content_sniffing(tmp_path):
