@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 
 import click
 
@@ -413,7 +412,9 @@ def query_cypher(query_text, params, fmt, write) -> None:
 @click.option("--regularizer", type=click.Choice(["none", "l2", "n3"]), default="none", show_default=True,
               help="Embedding regularizer.")
 @click.option("--reg-weight", type=float, default=0.0, show_default=True, help="Regularizer weight.")
-@click.option("--sparse", is_flag=True, help="Sparse embedding gradients with row-wise lazy Adam (fast on large graphs).")
+@click.option("--sparse/--dense", default=None,
+              help="Sparse embedding gradients with row-wise lazy Adam, or dense Adam "
+                   "(default: sparse from 10,000 entities for sampled losses on shallow models).")
 @click.option("--p-norm", type=float, default=1.0, show_default=True, help="TransE distance norm (1 or 2).")
 @click.option("--inverse", is_flag=True, help="Add inverse relations to the training triples.")
 @click.option("--include-literals", is_flag=True, help="Store graphs: keep literal-valued triples as edges.")

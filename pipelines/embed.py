@@ -284,6 +284,7 @@ def embed(
     cfg = TrainConfig(model=model, dim=dim, epochs=epochs, **options)
     dev = resolve_device(device)
     graph = load_graph(source, inverse=cfg.inverse, include_literals=cfg.include_literals, seed=cfg.seed)
+    cfg = cfg.resolved(graph.num_entities)
     fingerprint = graph.fingerprint()
     run_config = {
         **cfg.to_dict(),

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from cli import cli
-from kg.errors import DataError
+from kg.errors import ConfigError, DataError
 from kg.graph import graph_from_named_triples, graph_from_store, load_triples_dir
 from model.kge import FilterIndex, TrainConfig, build_model, evaluate, filtered_ranks
 
@@ -419,3 +419,29 @@ def test_lazy_adam_matches_sparse_adam():
             opt.step()
     assert torch.allclose(a.weight, b.weight, atol=1e-6)
     assert torch.equal(a.weight[4], b.weight[4])  # untouched rows unchanged in both
+
+
+def test_sparse_updates_are_decided_per_graph():
+    from model.kge.config import SPARSE_MIN_ENTITIES
+
+    big, small = SPARSE_MIN_ENTITIES, SPARSE_MIN_ENTITIES - 1
+    assert TrainConfig(model="transe").resolved(big).sparse is True
+    assert TrainConfig(model="rotate").resolved(small).sparse is False
+    assert TrainConfig(model="complex", loss="1vsall").resolved(big).sparse is False
+    assert TrainConfig(model="rgcn").resolved(big).sparse is False
+    assert TrainConfig(model="transe", sparse=False).resolved(big).sparse is False
+    assert TrainConfig(model="transe", sparse=True).resolved(small).sparse is True
+    with pytest.raises(ConfigError, match="sparse"):
+        TrainConfig(model="complex", loss="1vsall", sparse=True)
+
+
+def test_cli_sparse_and_dense_flags_are_recorded(tiny_dir, tmp_path, runner):
+    base = ["embed", "--triples", str(tiny_dir), "--model", "transe", "--dim", "8", "--epochs", "2",
+            "--eval-every", "2", "--neg", "2", "-q"]
+    for flag, expected in (("--sparse", True), ("--dense", False), (None, False)):  # tiny graph: auto is dense
+        out = tmp_path / str(flag)
+        result = runner.invoke(cli, base + ["--out", str(out)] + ([flag] if flag else []))
+        assert result.exit_code == 0, result.output
+        assert json.loads((out / "config.json").read_text())["sparse"] is expected
+    result = runner.invoke(cli, base + ["--out", str(tmp_path / "bad"), "--loss", "1vsall", "--sparse"])
+    assert result.exit_code != 0 and "sparse updates need a sampled loss" in result.output

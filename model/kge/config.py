@@ -7,11 +7,14 @@ the logistic (softplus) loss; every default can be overridden.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from kg.errors import ConfigError
 from kg.validation import require_at_least_one
 from model.kge.losses import LOSSES, REGULARIZERS
+
+#: ``sparse=None`` turns lazy sparse updates on from this many entities (see :meth:`TrainConfig.resolved`).
+SPARSE_MIN_ENTITIES = 10_000
 
 MODELS = ("transe", "distmult", "complex", "rotate", "rgcn")
 DEFAULT_LOSS = {
@@ -40,7 +43,10 @@ class TrainConfig:
         adversarial_temperature (float): Self-adversarial ``alpha``. (default: ``1.0``)
         regularizer (str): ``none``, ``l2`` or ``n3``. (default: ``"none"``)
         reg_weight (float): Regularization weight. (default: ``0.0``)
-        sparse (bool): Sparse embedding gradients with row-wise lazy Adam. (default: ``False``)
+        sparse (bool, optional): Sparse embedding gradients with row-wise lazy Adam;
+            ``None`` decides per graph (:meth:`TrainConfig.resolved`): sparse for a
+            sampled loss on a shallow model over at least :data:`SPARSE_MIN_ENTITIES`
+            entities. (default: ``None``)
         p_norm (float): TransE distance norm. (default: ``1.0``)
         num_layers (int): R-GCN layers. (default: ``2``)
         num_bases (int): R-GCN basis matrices. (default: ``4``)
@@ -64,7 +70,7 @@ class TrainConfig:
     adversarial_temperature: float = 1.0
     regularizer: str = "none"
     reg_weight: float = 0.0
-    sparse: bool = False
+    sparse: bool | None = None
     p_norm: float = 1.0
     num_layers: int = 2
     num_bases: int = 4
@@ -94,6 +100,19 @@ class TrainConfig:
             raise ConfigError("sparse updates need a sampled loss on a shallow model",
                               hint="drop --sparse for rgcn or the 1vsall loss")
 
+    def resolved(self, num_entities: int) -> "TrainConfig":
+        """This config with ``sparse`` decided for a graph of ``num_entities`` entities.
+
+        Lazy sparse updates touch only a batch's rows, which pays off once the
+        table is large (WN18RR, 41k entities: 1.7x the dense Adam throughput)
+        and costs a little on tiny graphs (UMLS, 135 entities: 0.64x); see
+        BENCHMARKS.md. An explicit ``sparse`` is kept.
+        """
+        if self.sparse is not None:
+            return self
+        shallow_sampled = self.loss != "1vsall" and self.model != "rgcn"
+        return replace(self, sparse=shallow_sampled and num_entities >= SPARSE_MIN_ENTITIES)
+
     def to_dict(self) -> dict:
         """JSON-ready dict."""
         return asdict(self)
@@ -122,13 +141,13 @@ def build_model(cfg: TrainConfig, num_entities: int, num_relations: int, edge_in
 
     torch.manual_seed(cfg.seed)
     if cfg.model == "transe":
-        return TransE(num_entities, num_relations, cfg.dim, margin=cfg.margin, p_norm=cfg.p_norm, sparse=cfg.sparse)
+        return TransE(num_entities, num_relations, cfg.dim, margin=cfg.margin, p_norm=cfg.p_norm, sparse=bool(cfg.sparse))
     if cfg.model == "distmult":
-        return DistMult(num_entities, num_relations, cfg.dim, margin=cfg.margin, sparse=cfg.sparse)
+        return DistMult(num_entities, num_relations, cfg.dim, margin=cfg.margin, sparse=bool(cfg.sparse))
     if cfg.model == "complex":
-        return ComplEx(num_entities, num_relations, cfg.dim, sparse=cfg.sparse)
+        return ComplEx(num_entities, num_relations, cfg.dim, sparse=bool(cfg.sparse))
     if cfg.model == "rotate":
-        return RotatE(num_entities, num_relations, cfg.dim, margin=cfg.margin, sparse=cfg.sparse)
+        return RotatE(num_entities, num_relations, cfg.dim, margin=cfg.margin, sparse=bool(cfg.sparse))
     if edge_index is None or edge_type is None:
         raise ConfigError("the rgcn model needs the training graph's edges")
     return RGCNDistMult(num_entities, num_relations, cfg.dim, edge_index, edge_type,
