@@ -529,6 +529,10 @@ def _train_summary_line(metrics: dict) -> str:
               help="Keep the first (head, default) or last (tail) --max-len tokens of longer texts.")
 @click.option("--embedding-dim", type=int, default=None, help="Token embedding size.")
 @click.option("--hidden", type=int, default=None, help="LSTM hidden size per direction.")
+@click.option("--pooling", type=click.Choice(["last", "max", "mean"]), default=None,
+              help="Document vector: final LSTM states (default), or max/mean over its outputs.")
+@click.option("--class-weight", type=click.Choice(["none", "balanced"]), default=None,
+              help="balanced: weigh rare classes up in the loss (default none).")
 @click.option("--train-fraction", type=float, default=None, help="Share of the training split to use.")
 @click.option("--max-train", type=int, default=None, help="Cap on training examples.")
 @click.option("--max-test", type=int, default=None, help="Cap on test examples.")

@@ -37,7 +37,7 @@ def classifier_config(config, vocab, labels) -> ClassifierConfig:
     """The architecture from the training config, vocabulary and labels."""
     return ClassifierConfig(vocab_size=len(vocab), num_classes=len(labels), embedding_dim=config.embedding_dim,
                             hidden=config.hidden, layers=config.layers, dropout=config.dropout,
-                            pad_index=vocab.pad_index)
+                            pad_index=vocab.pad_index, pooling=config.pooling)
 
 
 def load_kge_model(run, triples: np.ndarray):

@@ -218,7 +218,7 @@ def train_seed(config: TrainConfig, seed: int, data: dict, labels: list[str], vo
     model = build_model(config, seed, vocab, labels, knowledge, prepared.links).to(device)
     settings = TrainSettings(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
                              weight_decay=config.weight_decay, clip=config.clip, patience=config.patience,
-                             monitor=config.monitor, seed=seed)
+                             monitor=config.monitor, seed=seed, class_weight=config.class_weight)
     fingerprints = {"vocab_hash": vocab_hash(vocab.itos), "model_config": model.classifier.config.to_dict(),
                     "knowledge": model.fingerprint()}
     trainer = Trainer(model, data["train"], data["valid"], labels, settings, seed_dir, device, fingerprints, ctx,

@@ -25,6 +25,8 @@ from model.knowledge.augmented import KnowledgeOptions as _K
 from model.knowledge.controls import CONTROLS
 from model.knowledge.encoder import TRUNCATE_MODES
 from model.knowledge.projection import PROJECTION_MODES as PROJECTIONS
+from model.classifier import POOLINGS
+from model.train.loop import CLASS_WEIGHTS
 from model.train.loop import TrainSettings as _T
 
 
@@ -51,7 +53,10 @@ class TrainConfig:
         device (str): ``auto``, ``cpu`` or ``cuda``. (default: ``"auto"``)
         epochs, batch_size, lr, weight_decay, clip, patience, monitor: optimization
             (defaults 5, 64, 2e-3, 0.01, 1.0, 2, ``macro_f1``).
+        class_weight (str): ``none`` or ``balanced`` loss weights. (default: ``"none"``)
         embedding_dim, hidden, layers, dropout: architecture (defaults 100, 256, 2, 0.5).
+        pooling (str): Document vector: ``last`` hidden states, ``max`` or ``mean`` over
+            the outputs. (default: ``"last"``)
         max_len (int): Tokens per text after entity-token insertion. (default: ``256``)
         truncate (str): Keep the ``head`` or the ``tail`` of longer texts. (default: ``"head"``)
         min_freq (int): Vocabulary minimum frequency. (default: ``2``)
@@ -89,10 +94,12 @@ class TrainConfig:
     clip: float = _T.clip
     patience: int = _T.patience
     monitor: str = _T.monitor
+    class_weight: str = _T.class_weight
     embedding_dim: int = 100
     hidden: int = 256
     layers: int = 2
     dropout: float = 0.5
+    pooling: str = "last"
     max_len: int = 256
     truncate: str = "head"
     min_freq: int = 2
@@ -118,6 +125,11 @@ class TrainConfig:
                               hint=f"use one of {', '.join(CONTROLS)}")
         if self.truncate not in TRUNCATE_MODES:
             raise ConfigError(f"unknown truncate mode {self.truncate!r}", hint=f"use one of {', '.join(TRUNCATE_MODES)}")
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"unknown pooling {self.pooling!r}", hint=f"use one of {', '.join(POOLINGS)}")
+        if self.class_weight not in CLASS_WEIGHTS:
+            raise ConfigError(f"unknown class weight {self.class_weight!r}",
+                              hint=f"use one of {', '.join(CLASS_WEIGHTS)}")
         if self.projection not in PROJECTIONS:
             raise ConfigError(f"unknown projection {self.projection!r}", hint=f"use one of {', '.join(PROJECTIONS)}")
         require_at_least_one(self, ("seeds", "epochs", "batch_size", "embedding_dim", "hidden", "layers", "max_len",

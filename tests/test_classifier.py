@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from kg.errors import ConfigError
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.train.metrics import classification_metrics, summarize_seeds
 
@@ -26,8 +27,9 @@ def test_shapes_and_final_states_of_the_top_layer():
     assert model.encode(model.embedding(tokens), torch.tensor([3, 2])).shape == (2, 10)
 
 
-def test_packed_sequences_ignore_padding_and_batch_order():
-    model = _model()
+@pytest.mark.parametrize("pooling", ["last", "max", "mean"])
+def test_packed_sequences_ignore_padding_and_batch_order(pooling):
+    model = _model(pooling=pooling)
     a = torch.tensor([[3, 4, 5]])
     b = torch.tensor([[6, 7]])
     alone_a = model(a, torch.tensor([3]))
@@ -37,6 +39,33 @@ def test_packed_sequences_ignore_padding_and_batch_order():
     out = model(batch, torch.tensor([2, 3]))
     torch.testing.assert_close(out[0], alone_b[0])
     torch.testing.assert_close(out[1], alone_a[0])
+
+
+def test_pooled_document_vectors_by_hand():
+    """max/mean pool the top layer's outputs over the true positions only."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    tokens, lengths = torch.tensor([[3, 4, 5, 0], [6, 7, 0, 0]]), torch.tensor([3, 2])
+    last, pooled_max, pooled_mean = (_model(pooling=p) for p in ("last", "max", "mean"))
+    emb = last.embedding(tokens)
+    for i, n in enumerate(lengths.tolist()):  # each example alone, unpadded: outputs [1, n, 10]
+        out, _ = last.lstm(pack_padded_sequence(emb[i:i + 1, :n], torch.tensor([n]), batch_first=True))
+        states = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)[0][0]
+        torch.testing.assert_close(pooled_max.encode(emb, lengths)[i], states.max(dim=0).values)
+        torch.testing.assert_close(pooled_mean.encode(emb, lengths)[i], states.mean(dim=0))
+    assert not torch.allclose(pooled_max.encode(emb, lengths), last.encode(emb, lengths))
+    with pytest.raises(ConfigError, match="pooling"):
+        ClassifierConfig(vocab_size=3, num_classes=2, pooling="attention")
+
+
+def test_balanced_class_weights_by_hand():
+    from model.train.batching import EncodedSplit
+    from model.train.loop import _class_weights
+
+    split = EncodedSplit(ids=[[1]] * 4, labels=[0, 0, 0, 1])
+    weights = _class_weights(split, 3, "balanced", torch.device("cpu"))
+    torch.testing.assert_close(weights, torch.tensor([4 / 9, 4 / 3, 0.0]))  # n / (classes * count); absent: 0
+    assert _class_weights(split, 3, "none", torch.device("cpu")) is None
 
 
 def test_metrics_by_hand():

@@ -241,3 +241,17 @@ def test_existing_run_and_mismatched_resume_are_refused(runner, tmp_path):
     res = runner.invoke(cli, ["train", "--out", str(out), "--resume", "-q"])
     assert res.exit_code == 1 and "vocabulary" in res.output, res.output
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == snapshot
+
+
+def test_pooling_and_class_weight_options(runner, tmp_path):
+    data = _write_csv(tmp_path / "d.csv")
+    out = tmp_path / "run"
+    res = runner.invoke(cli, ["train", "--dataset", str(data), "--out", str(out), "--baseline", "--pooling", "max",
+                              "--class-weight", "balanced", *FAST])
+    assert res.exit_code == 0, res.output
+    config = json.loads((out / "config.json").read_text())
+    assert (config["train"]["pooling"], config["train"]["class_weight"]) == ("max", "balanced")
+    res = runner.invoke(cli, ["evaluate", str(out), "--json"])  # the saved model rebuilds with max pooling
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["train", "--dataset", str(data), "--out", str(tmp_path / "bad"), "--pooling", "attention"])
+    assert res.exit_code == 2 and "attention" in res.output

@@ -42,6 +42,8 @@ from model.train.metrics import classification_metrics
 logger = logging.getLogger(__name__)
 
 MONITORS = ("macro_f1", "accuracy")
+#: ``balanced`` weighs each class's loss by ``n / (classes * count)`` (sklearn's rule).
+CLASS_WEIGHTS = ("none", "balanced")
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
 
@@ -70,6 +72,8 @@ class TrainSettings:
         monitor (str): ``macro_f1`` or ``accuracy``. (default: ``"macro_f1"``)
         seed (int): Seed of weights, dropout and batch order. (default: ``0``)
         eval_batch_size (int): Examples per evaluation batch. (default: ``256``)
+        class_weight (str): ``none``, or ``balanced`` to weigh the loss of rare classes up
+            (for imbalanced label sets such as Ohsumed's). (default: ``"none"``)
     """
 
     epochs: int = 5
@@ -81,10 +85,14 @@ class TrainSettings:
     monitor: str = "macro_f1"
     seed: int = 0
     eval_batch_size: int = 256
+    class_weight: str = "none"
 
     def __post_init__(self) -> None:
         if self.monitor not in MONITORS:
             raise ConfigError(f"unknown monitor {self.monitor!r}", hint=f"use one of {', '.join(MONITORS)}")
+        if self.class_weight not in CLASS_WEIGHTS:
+            raise ConfigError(f"unknown class weight {self.class_weight!r}",
+                              hint=f"use one of {', '.join(CLASS_WEIGHTS)}")
         require_at_least_one(self, ("epochs", "batch_size", "patience", "eval_batch_size"), dashed=False)
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
@@ -111,6 +119,15 @@ class FitResult:
     def to_dict(self) -> dict:
         """Plain dict form."""
         return asdict(self)
+
+
+def _class_weights(split: EncodedSplit, num_classes: int, mode: str, device) -> torch.Tensor | None:
+    """Per-class loss weights ``n / (classes * count)`` for ``balanced`` (absent classes get 0), else ``None``."""
+    if mode == "none":
+        return None
+    counts = torch.bincount(torch.as_tensor(list(split.labels), dtype=torch.int64), minlength=num_classes).double()
+    weights = torch.where(counts > 0, counts.sum() / (num_classes * counts.clamp_min(1)), torch.zeros_like(counts))
+    return weights.float().to(device)
 
 
 class Trainer:
@@ -160,6 +177,7 @@ class Trainer:
         self.on_epoch_end = on_epoch_end
         self.on_step_end = on_step_end
         self.pad_index = model.classifier.config.pad_index
+        self.class_weights = _class_weights(train, len(self.labels), settings.class_weight, device)
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
         if self.ctx.distributed:
@@ -241,7 +259,7 @@ class Trainer:
             toks, y = toks.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
             with self._autocast():
                 logits, aux = self.net(toks, lengths)
-                loss = F.cross_entropy(logits.float(), y)
+                loss = F.cross_entropy(logits.float(), y, weight=self.class_weights)
             self.optimizer.zero_grad(set_to_none=True)
             (loss + aux).backward()
             if s.clip > 0:
