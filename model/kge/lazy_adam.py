@@ -53,7 +53,7 @@ class LazyAdam(torch.optim.Optimizer):
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 m = exp_avg[rows] if rows is not None else exp_avg
                 v = exp_avg_sq[rows] if rows is not None else exp_avg_sq
-                m.mul_(beta1).add_(values, alpha=1 - beta1)
+                m.lerp_(values, 1 - beta1)  # m = beta1 m + (1 - beta1) g, one pass
                 v.mul_(beta2).addcmul_(values, values, value=1 - beta2)
                 step = state["step"]
                 step_size = group["lr"] * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)

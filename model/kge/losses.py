@@ -128,9 +128,9 @@ def batch_loss(model, batch: Tensor, cfg, num_entities: int, generator: torch.Ge
         else:
             emb = model.entities(ids)
         b, k = heads.numel(), cfg.num_negatives
-        h, t = emb[:b], emb[b:2 * b]
-        nh = emb[2 * b:2 * b + b * k].view(b, k, -1)
-        nt = emb[2 * b + b * k:].view(b, k, -1)
+        # One split (its backward is one concatenation; four slices would each zero-fill a full-size gradient).
+        h, t, nh, nt = emb.split([b, b, b * k, b * k])
+        nh, nt = nh.view(b, k, -1), nt.view(b, k, -1)
         pos = model.score(h, r, t)
         neg = model.score(nh, r.unsqueeze(1), nt)
         loss = sampled_loss(pos, neg, cfg.loss, cfg.margin, cfg.adversarial_temperature, model.logit_offset)

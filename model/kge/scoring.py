@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from model.kge.normalize import unit_rows
+
 with warnings.catch_warnings():
     # torch_geometric's import uses torch.jit.script, deprecated in recent torch.
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=FutureWarning)
@@ -105,7 +107,7 @@ class TransE(KGEScorer, pyg_kge.TransE):
         self.logit_offset = float(margin)
 
     def entities(self, idx: Tensor | None = None) -> Tensor:
-        return F.normalize(super().entities(idx), p=self.p_norm, dim=-1)
+        return unit_rows(super().entities(idx), p=self.p_norm)
 
     def embedding_tensors(self, ent_idx, rel_idx):
         return [self.node_emb(ent_idx), self.rel_emb(rel_idx)]
