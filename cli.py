@@ -407,6 +407,8 @@ def query_cypher(query_text, params, fmt, write) -> None:
 @click.option("--lr", type=float, default=0.01, show_default=True, help="Adam learning rate.")
 @click.option("--loss", type=click.Choice(["margin", "softplus", "adversarial", "1vsall"]), default=None,
               help="Loss; default per model (transe: margin, rotate: adversarial, others: softplus).")
+@click.option("--negatives", type=click.Choice(["uniform", "typed"]), default="uniform", show_default=True,
+              help="typed: draw half the corruptions from the heads/tails each relation has in training.")
 @click.option("--margin", type=float, default=1.0, show_default=True, help="Margin / gamma of distance models.")
 @click.option("--adv-temperature", type=float, default=1.0, show_default=True, help="Self-adversarial temperature alpha.")
 @click.option("--regularizer", type=click.Choice(["none", "l2", "n3"]), default="none", show_default=True,
@@ -428,7 +430,7 @@ def query_cypher(query_text, params, fmt, write) -> None:
 @click.option("--write-neo4j", is_flag=True, help="Afterwards set n.embedding on the Neo4j :Resource nodes.")
 @quiet_option
 @click.pass_context
-def embed(ctx, triples_dir, store_dir, neo4j, model_name, dim, epochs, out, neg, batch_size, lr, loss, margin,
+def embed(ctx, triples_dir, store_dir, neo4j, model_name, dim, epochs, out, neg, batch_size, lr, loss, negatives, margin,
           adv_temperature, regularizer, reg_weight, sparse, p_norm, inverse, include_literals, eval_every, patience,
           seed, device, threads, resume, write_neo4j) -> None:
     """Learn entity embeddings (TransE, DistMult, ComplEx, RotatE, R-GCN) with filtered evaluation.
@@ -449,7 +451,7 @@ def embed(ctx, triples_dir, store_dir, neo4j, model_name, dim, epochs, out, neg,
     from pipelines.embed import embed as run_embed
 
     out = Path(out)
-    options = dict(num_negatives=neg, batch_size=batch_size, lr=lr, loss=loss, margin=margin,
+    options = dict(num_negatives=neg, batch_size=batch_size, lr=lr, loss=loss, negatives=negatives, margin=margin,
                    adversarial_temperature=adv_temperature, regularizer=regularizer, reg_weight=reg_weight,
                    sparse=sparse, p_norm=p_norm, inverse=inverse, include_literals=include_literals,
                    eval_every=eval_every, patience=patience, seed=seed)

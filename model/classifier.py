@@ -4,8 +4,8 @@ Token embedding, a 2-layer bidirectional LSTM over packed sequences, dropout
 and a linear head. The document representation is, by default, the
 concatenation of the last layer's final forward and backward hidden states (as
 in the well-known IMDB sentiment example); ``pooling="max"`` or ``"mean"``
-pools the top layer's outputs over the (unpadded) positions instead, which
-trains faster on long documents with many classes (Ohsumed, see BENCHMARKS.md).
+pools the top layer's outputs over the (unpadded) positions instead (a common
+choice for long documents, where the final states must carry the whole text).
 """
 
 from __future__ import annotations

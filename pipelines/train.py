@@ -146,6 +146,7 @@ def embed_options(config: TrainConfig) -> dict:
     """:func:`pipelines.embed.embed` options for embedding a store (one validation, at the end)."""
     return {"model": config.embed_model, "dim": config.embed_dim, "epochs": config.embed_epochs,
             "batch_size": config.embed_batch_size, "num_negatives": config.embed_negatives,
+            "negatives": config.embed_sampling,
             "eval_every": config.embed_epochs, "device": config.device, "seed": config.seed,
             "threads": config.threads}
 

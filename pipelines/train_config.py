@@ -64,9 +64,9 @@ class TrainConfig:
         lowercase (bool): Tokenizer lower-casing. (default: ``True``)
         train_fraction, max_train, max_valid, max_test, valid_fraction, text_column, label_column:
             dataset loading (see :func:`model.text.load_dataset`).
-        embed_model, embed_dim, embed_epochs, embed_batch_size, embed_negatives: the KGE run
-            made when ``knowledge`` is a store (defaults ``transe``, 64, 30, 1000, 4; validated
-            once, at the end).
+        embed_model, embed_dim, embed_epochs, embed_batch_size, embed_negatives, embed_sampling:
+            the KGE run made when ``knowledge`` is a store (defaults ``transe``, 64, 30, 1000, 4,
+            ``typed``: see :mod:`model.kge.negatives`; validated once, at the end).
         threads (int, optional): ``torch.set_num_threads``. (default: ``None``)
     """
 
@@ -117,6 +117,7 @@ class TrainConfig:
     embed_epochs: int = 30
     embed_batch_size: int = 1000
     embed_negatives: int = 4
+    embed_sampling: str = "typed"
     threads: int | None = None
 
     def __post_init__(self) -> None:
@@ -130,6 +131,10 @@ class TrainConfig:
         if self.class_weight not in CLASS_WEIGHTS:
             raise ConfigError(f"unknown class weight {self.class_weight!r}",
                               hint=f"use one of {', '.join(CLASS_WEIGHTS)}")
+        from model.kge.config import NEGATIVES
+
+        if self.embed_sampling not in NEGATIVES:
+            raise ConfigError(f"unknown embed_sampling {self.embed_sampling!r}", hint=f"use one of {', '.join(NEGATIVES)}")
         if self.projection not in PROJECTIONS:
             raise ConfigError(f"unknown projection {self.projection!r}", hint=f"use one of {', '.join(PROJECTIONS)}")
         require_at_least_one(self, ("seeds", "epochs", "batch_size", "embedding_dim", "hidden", "layers", "max_len",

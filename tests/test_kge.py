@@ -461,3 +461,33 @@ def test_fused_unit_rows_match_autograd(p):
     (unit_rows(a, p) * grad).sum().backward()
     (torch.nn.functional.normalize(b, p=p, dim=-1) * grad).sum().backward()
     torch.testing.assert_close(a.grad, b.grad)
+
+
+def test_typed_negatives_come_from_each_relations_pool():
+    from model.kge.negatives import RelationPools
+
+    # relation 0: heads {0, 1} -> tails {5, 6}; relation 1: head {2} -> tail {7}
+    triples = torch.tensor([[0, 0, 5], [1, 0, 6], [0, 0, 6], [2, 1, 7]])
+    pools = RelationPools(triples, num_entities=10, num_relations=2, share=1.0)
+    gen = torch.Generator().manual_seed(0)
+    heads, rels, tails = torch.tensor([0, 2]), torch.tensor([0, 1]), torch.tensor([5, 7])
+    nh, nt = pools.sample(heads, rels, tails, 200, gen)
+    head_side = nh != heads.unsqueeze(1)  # a corrupted head keeps the tail, and the other way round
+    assert torch.equal(nt[head_side], tails.unsqueeze(1).expand_as(nt)[head_side])
+    assert set(nt[0].tolist()) == {5, 6} and set(nh[0].tolist()) == {0, 1}  # relation 0's pools
+    assert set(nt[1].tolist()) == {7} and set(nh[1].tolist()) == {2}        # relation 1 has one of each
+    mixed = RelationPools(triples, num_entities=10, num_relations=2, share=0.5)
+    _, nt = mixed.sample(heads.repeat(200), rels.repeat(200), tails.repeat(200), 4, gen)
+    assert set(nt.flatten().tolist()) - {5, 6, 7}  # the other half is uniform over all entities
+    with pytest.raises(ConfigError, match="1vsall"):
+        TrainConfig(model="complex", loss="1vsall", negatives="typed")
+    with pytest.raises(ConfigError, match="negative sampling"):
+        TrainConfig(negatives="hard")
+
+
+def test_typed_negatives_train_through_the_cli(tiny_dir, tmp_path, runner):
+    out = tmp_path / "typed"
+    result = runner.invoke(cli, ["embed", "--triples", str(tiny_dir), "--model", "transe", "--dim", "8", "--epochs", "2",
+                                 "--eval-every", "2", "--neg", "4", "--negatives", "typed", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["negatives"] == "typed"

@@ -16,6 +16,7 @@ from model.kge.losses import LOSSES, REGULARIZERS
 #: ``sparse=None`` turns lazy sparse updates on from this many entities (see :meth:`TrainConfig.resolved`).
 SPARSE_MIN_ENTITIES = 10_000
 
+NEGATIVES = ("uniform", "typed")
 MODELS = ("transe", "distmult", "complex", "rotate", "rgcn")
 DEFAULT_LOSS = {
     "transe": "margin",
@@ -39,6 +40,8 @@ class TrainConfig:
         num_negatives (int): Negatives per positive, ``K``. (default: ``16``)
         loss (str, optional): ``margin``, ``softplus``, ``adversarial`` or ``1vsall``;
             ``None`` picks the model's default. (default: ``None``)
+        negatives (str): ``uniform`` corruption, or ``typed``: half the replacements from the
+            heads/tails the relation has in training (:mod:`model.kge.negatives`). (default: ``"uniform"``)
         margin (float): Ranking margin / ``gamma`` of distance models. (default: ``1.0``)
         adversarial_temperature (float): Self-adversarial ``alpha``. (default: ``1.0``)
         regularizer (str): ``none``, ``l2`` or ``n3``. (default: ``"none"``)
@@ -66,6 +69,7 @@ class TrainConfig:
     lr: float = 0.01
     num_negatives: int = 16
     loss: str | None = None
+    negatives: str = "uniform"
     margin: float = 1.0
     adversarial_temperature: float = 1.0
     regularizer: str = "none"
@@ -96,6 +100,11 @@ class TrainConfig:
                                     "num_layers"))
         if self.lr <= 0:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
+        if self.negatives not in NEGATIVES:
+            raise ConfigError(f"unknown negative sampling {self.negatives!r}", hint=f"choose one of {', '.join(NEGATIVES)}")
+        if self.negatives != "uniform" and self.loss == "1vsall":
+            raise ConfigError("the 1vsall loss scores every entity: it samples no negatives",
+                              hint="drop --negatives or choose a sampled loss")
         if self.sparse and (self.loss == "1vsall" or self.model == "rgcn"):
             raise ConfigError("sparse updates need a sampled loss on a shallow model",
                               hint="drop --sparse for rgcn or the 1vsall loss")

@@ -99,7 +99,8 @@ def regularization(tensors: list[Tensor], kind: str, weight: float) -> Tensor | 
     raise ConfigError(f"unknown regularizer {kind!r}", hint=f"choose one of {', '.join(REGULARIZERS)}")
 
 
-def batch_loss(model, batch: Tensor, cfg, num_entities: int, generator: torch.Generator | None = None) -> Tensor:
+def batch_loss(model, batch: Tensor, cfg, num_entities: int, generator: torch.Generator | None = None,
+               pools=None) -> Tensor:
     """The full training loss of one ``[B, 3]`` batch of id triples.
 
     Args:
@@ -109,6 +110,8 @@ def batch_loss(model, batch: Tensor, cfg, num_entities: int, generator: torch.Ge
             ``adversarial_temperature``, ``regularizer``, ``reg_weight``.
         num_entities (int): Entities to sample negatives from.
         generator (torch.Generator, optional): RNG for negatives. (default: ``None``)
+        pools (RelationPools, optional): Draw part of the negatives from each relation's
+            heads/tails (:mod:`model.kge.negatives`); uniform when ``None``. (default: ``None``)
     """
     model.begin_step()
     heads, rels, tails = batch[:, 0], batch[:, 1], batch[:, 2]
@@ -120,7 +123,10 @@ def batch_loss(model, batch: Tensor, cfg, num_entities: int, generator: torch.Ge
                 + F.cross_entropy(model.score_heads(r, t, ents), heads)) / 2
         touched = torch.cat([heads, tails])
     else:
-        neg_h, neg_t = sample_negatives(heads, tails, num_entities, cfg.num_negatives, generator)
+        if pools is not None:
+            neg_h, neg_t = pools.sample(heads, rels, tails, cfg.num_negatives, generator)
+        else:
+            neg_h, neg_t = sample_negatives(heads, tails, num_entities, cfg.num_negatives, generator)
         ids = torch.cat([heads, tails, neg_h.flatten(), neg_t.flatten()])
         if ids.numel() > num_entities:  # many repeats: transform each entity once
             uniq, inverse = torch.unique(ids, return_inverse=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import warnings
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from model.kge.normalize import unit_rows

@@ -27,6 +27,7 @@ from model.kge.evaluation import evaluate
 from model.kge.filtering import FilterIndex
 from model.kge.lazy_adam import LazyAdam
 from model.kge.losses import batch_loss
+from model.kge.negatives import RelationPools
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ class Trainer:
         known = torch.cat([self.train_triples, self.valid_triples, self.test_triples]).cpu()
         self.filter_index = FilterIndex(known, graph.num_relations).to(self.device)
         self.optimizer = make_optimizer(model, cfg)
+        self.pools = (RelationPools(self.train_triples, graph.num_entities, graph.num_relations)
+                      if cfg.negatives == "typed" else None)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(cfg.seed)
         self.result = TrainResult()
@@ -164,7 +167,7 @@ class Trainer:
         for start in range(0, n, self.cfg.batch_size):
             batch = self.train_triples[perm[start:start + self.cfg.batch_size]]
             self.optimizer.zero_grad(set_to_none=True)
-            loss = batch_loss(self.model, batch, self.cfg, self.graph.num_entities, self.generator)
+            loss = batch_loss(self.model, batch, self.cfg, self.graph.num_entities, self.generator, self.pools)
             loss.backward()
             self.optimizer.step()
             total += loss.detach()
