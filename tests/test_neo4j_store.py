@@ -261,15 +261,31 @@ def plan_operators(plan: dict) -> list[str]:
 
 def test_relationship_merge_expands_into_and_never_scans_all_relationships(store):
     """The supernode/empty-store regression: no per-row scan of all relationships, whatever the statistics."""
-    from kg.neo4j_store.batch import _MERGE_RELS
     from kg.neo4j_store.cypher import quote_token
+    from kg.neo4j_store.write import _CREATE_RELS, _MERGE_RELS
 
-    query = _MERGE_RELS.replace("{rel_type}", quote_token("http://example.org/kgft-test/p"))
+    rel_type = quote_token("http://example.org/kgft-test/p")
     with store.session() as session:
-        ops = plan_operators(session.run("EXPLAIN " + query, rows=[]).consume().plan)
-    assert "Expand(Into)" in ops
-    assert not [op for op in ops if "RelationshipsScan" in op or "RelationshipTypeScan" in op], ops
-    assert ops.count("NodeUniqueIndexSeek(Locking)") == 2, ops
+        for statement in (_MERGE_RELS, _CREATE_RELS):
+            query = statement.replace("{rel_type}", rel_type)
+            ops = plan_operators(session.run("EXPLAIN " + query, rows=[]).consume().plan)
+            assert not [op for op in ops if "RelationshipsScan" in op or "RelationshipTypeScan" in op], ops
+            # endpoints by element id (a record read), not by another uri index seek
+            assert ops.count("NodeByElementIdSeek") == 2, ops
+            assert not [op for op in ops if "Scan" in op or "IndexSeek" in op], ops
+        assert "Expand(Into)" in plan_operators(
+            session.run("EXPLAIN " + _MERGE_RELS.replace("{rel_type}", rel_type), rows=[]).consume().plan
+        )
+
+
+def test_node_statements_seek_the_uri_index(store):
+    from kg.neo4j_store.write import _LOOKUP, _MERGE_BARE_NODES, _UPSERT_NODES
+
+    with store.session() as session:
+        for query in (_LOOKUP, _UPSERT_NODES, _MERGE_BARE_NODES):
+            ops = plan_operators(session.run("EXPLAIN " + query, rows=[], uris=[]).consume().plan)
+            assert [op for op in ops if op.startswith("NodeUniqueIndexSeek")], ops
+            assert not [op for op in ops if "Scan" in op], ops
 
 
 def closed_port() -> int:

@@ -3,8 +3,8 @@
 Every value reaches Cypher as a ``$parameter``, including the IRIs that become
 node labels (``rdf:type`` classes) and property keys (literal properties):
 the node writes use Cypher's dynamic labels and keys (see
-:mod:`kg.neo4j_store.batch`). The one exception is the relationship type of
-the per-predicate ``MERGE`` statements, which must be static to get a
+:mod:`kg.neo4j_store.write`). The one exception is the relationship type of
+the per-predicate ``MERGE``/``CREATE`` statements, which must be static to get a
 degree-aware plan: it is spliced only through :func:`quote_token`, after
 :func:`check_iri` validation and backtick escaping. All those IRIs are
 validated here, so that only well-formed absolute IRIs (and BCP 47 language
@@ -67,7 +67,7 @@ def quote_token(iri: str, role: str = "IRI") -> str:
     """A validated IRI as a backtick-quoted Cypher token (label or relationship type).
 
     Only for the few statement texts that must name a token statically (a
-    relationship type in ``MERGE``, see :mod:`kg.neo4j_store.batch`): the IRI
+    relationship type in ``MERGE``, see :mod:`kg.neo4j_store.write`): the IRI
     is first validated by :func:`check_iri`, which refuses backticks, quotes,
     braces, backslashes, whitespace and control characters, and any backtick
     is then doubled anyway (Cypher's escape), so the token can never end early.

@@ -67,13 +67,14 @@ class KeyCodec:
 
     def __init__(self, keep_lang: bool = False) -> None:
         self.keep_lang = keep_lang
-        self._keys: dict[tuple, str] = {}
+        #: ``(predicate, datatype, lang) -> key`` for the combinations seen so far.
+        self.keys: dict[tuple, str] = {}
         self.known: dict[str, KeyInfo] = {}
 
     def key(self, predicate: str, datatype: str | None, lang: str | None) -> str:
         """The property key for a literal of ``predicate`` (validated, cached)."""
         cache = (predicate, datatype, lang)
-        key = self._keys.get(cache)
+        key = self.keys.get(cache)
         if key is not None:
             return key
         check_iri(predicate, "predicate")
@@ -88,7 +89,7 @@ class KeyCodec:
             key = f"{predicate}^^{datatype}"
         else:
             info, key = KeyInfo(predicate), predicate
-        self._keys[cache] = key
+        self.keys[cache] = key
         self.known.setdefault(key, info)
         return key
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from kg.neo4j_store import reader
-from kg.neo4j_store.batch import Batch, write_batch
+from kg.neo4j_store.batch import Batch
 from kg.neo4j_store.connection import translate_errors
 from kg.neo4j_store.cypher import SCHEMA, bounded_hops
 from kg.neo4j_store.encode import KeyCodec, KeyInfo
@@ -134,10 +134,28 @@ class Neo4jStore:
         return Batch(self._codec)
 
     def write_batch(self, batch: Batch, checkpoint: dict | None = None, action: str = "writing triples") -> int:
-        """Write one batch in one transaction (with its checkpoint, if any); returns triples added."""
-        keys = {k: self._codec.known[k] for k in batch.keys_used()}
+        """Write one batch in one transaction (with its checkpoint, if any); returns triples added.
+
+        The batch takes the fresh path of :func:`kg.neo4j_store.write.write_batch`;
+        if a writer other than kgft created or deleted one of its nodes meanwhile,
+        that transaction is rolled back and the batch written again on the
+        merge path.
+        """
+        from neo4j.exceptions import ConstraintError
+
+        from kg.errors import StoreError
+        from kg.neo4j_store.write import ConcurrentChange, write_batch
+
+        keys = {k: self._codec.known[k] for k in batch.keys}
         with translate_errors(self.uri, action), self.session() as session:
-            return session.execute_write(write_batch, batch, keys, checkpoint)
+            try:
+                return session.execute_write(write_batch, batch, keys, checkpoint)
+            except (ConstraintError, ConcurrentChange) as exc:
+                log.info("another writer changed nodes of this batch (%s); writing it again with MERGE", exc)
+            try:
+                return session.execute_write(write_batch, batch, keys, checkpoint, fresh=False)
+            except ConcurrentChange as exc:
+                raise StoreError(f"nodes were deleted while {action}: {exc}", hint="run it again") from exc
 
     def write_batches(self, batches: Iterable[tuple[Batch, dict | None]], action: str) -> tuple[int, int]:
         """Write ``(batch, checkpoint)`` pairs in order, overlapping each write with building the next.
