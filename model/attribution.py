@@ -155,8 +155,11 @@ class TokenAttribution:
         target (int): The class attributed (the predicted one unless asked otherwise).
         attributions (list[float]): One value per token (sum over embedding dims).
         baseline_probability (float): ``p(target)`` with every token at the baseline.
-        delta (float): Completeness delta ``sum(attributions) - (p - baseline_probability)``.
+        delta (float): Completeness delta ``sum(attributions) - (probability - baseline_probability)``.
         n_steps (int): Quadrature nodes used.
+        probability (float): ``p(target)`` at the text as the attribution's own forward pass
+            computed it (equal to ``probabilities[target]`` up to float32 rounding); the
+            delta refers to it. (default: ``nan``)
     """
 
     probabilities: list[float]
@@ -165,6 +168,7 @@ class TokenAttribution:
     baseline_probability: float
     delta: float
     n_steps: int
+    probability: float = float("nan")
 
 
 def _as_batch(token_ids) -> tuple[torch.Tensor, torch.Tensor]:
@@ -235,7 +239,7 @@ def attribute_tokens(
     with deterministic_eval(model):
         with torch.no_grad():
             x = emb(ids.to(device))[0]
-        attr, _, base_prob, delta = integrated_gradients(prob_of_target, x, base, n_steps, batch_size)
+        attr, prob, base_prob, delta = integrated_gradients(prob_of_target, x, base, n_steps, batch_size)
     return TokenAttribution(
         probabilities=probs,
         target=target,
@@ -243,6 +247,7 @@ def attribute_tokens(
         baseline_probability=base_prob,
         delta=delta,
         n_steps=n_steps,
+        probability=prob,
     )
 
 

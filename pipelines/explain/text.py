@@ -139,7 +139,8 @@ def explain_text(run, text: str, top_k: int = 5, n_steps: int = 50, evidence=Non
         text=text,
         prediction={"label": labels[target], "index": target, "probability": float(p),
                     "probabilities": {lab: float(q) for lab, q in zip(labels, probs)}},
-        completeness={"delta": attr.delta, "sum": float(sum(attr.attributions)), "probability": float(p),
+        # The completeness terms as the attribution computed them (its p equals float(p) up to rounding).
+        completeness={"delta": attr.delta, "sum": float(sum(attr.attributions)), "probability": attr.probability,
                       "baseline_probability": attr.baseline_probability},
         tokens=tokens,
         top_tokens=ranked,
