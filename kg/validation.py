@@ -24,3 +24,19 @@ def require_at_least_one(config: Any, names: Iterable[str], *, dashed: bool = Tr
         if int(value) < 1:
             label = name.replace("_", "-") if dashed else name
             raise ConfigError(f"{label} must be at least 1, got {value}")
+
+
+def require_choice(value: Any, choices: Iterable[Any], what: str) -> None:
+    """Check that ``value`` is one of ``choices``.
+
+    Args:
+        value (Any): The configured value.
+        choices (Iterable[Any]): The allowed values, listed in the hint.
+        what (str): What the value is, for the message (``"pooling"``).
+
+    Raises:
+        ConfigError: ``unknown WHAT 'value'``, with the choices as the hint.
+    """
+    choices = tuple(choices)
+    if value not in choices:
+        raise ConfigError(f"unknown {what} {value!r}", hint=f"choose one of {', '.join(map(str, choices))}")

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from kg.errors import ConfigError
+from kg.validation import require_choice
 
 #: Document vectors: final hidden states, or max / mean over the top layer's outputs.
 POOLINGS = ("last", "max", "mean")
@@ -48,8 +48,7 @@ class ClassifierConfig:
     pooling: str = "last"
 
     def __post_init__(self) -> None:
-        if self.pooling not in POOLINGS:
-            raise ConfigError(f"unknown pooling {self.pooling!r}", hint=f"use one of {', '.join(POOLINGS)}")
+        require_choice(self.pooling, POOLINGS, "pooling")
 
     def to_dict(self) -> dict:
         """The configuration as a plain dict (saved in checkpoints)."""

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from kg.errors import ConfigError
-from kg.validation import require_at_least_one
+from kg.validation import require_at_least_one, require_choice
 from model.knowledge.augmented import KnowledgeOptions as _K
 from model.knowledge.controls import CONTROLS
 from model.knowledge.encoder import TRUNCATE_MODES
@@ -121,22 +121,15 @@ class TrainConfig:
     threads: int | None = None
 
     def __post_init__(self) -> None:
-        if self.knowledge_control not in CONTROLS:
-            raise ConfigError(f"unknown knowledge control {self.knowledge_control!r}",
-                              hint=f"use one of {', '.join(CONTROLS)}")
-        if self.truncate not in TRUNCATE_MODES:
-            raise ConfigError(f"unknown truncate mode {self.truncate!r}", hint=f"use one of {', '.join(TRUNCATE_MODES)}")
-        if self.pooling not in POOLINGS:
-            raise ConfigError(f"unknown pooling {self.pooling!r}", hint=f"use one of {', '.join(POOLINGS)}")
-        if self.class_weight not in CLASS_WEIGHTS:
-            raise ConfigError(f"unknown class weight {self.class_weight!r}",
-                              hint=f"use one of {', '.join(CLASS_WEIGHTS)}")
         from model.kge.config import NEGATIVES
 
-        if self.embed_sampling not in NEGATIVES:
-            raise ConfigError(f"unknown embed_sampling {self.embed_sampling!r}", hint=f"use one of {', '.join(NEGATIVES)}")
-        if self.projection not in PROJECTIONS:
-            raise ConfigError(f"unknown projection {self.projection!r}", hint=f"use one of {', '.join(PROJECTIONS)}")
+        for value, choices, what in ((self.knowledge_control, CONTROLS, "knowledge control"),
+                                     (self.truncate, TRUNCATE_MODES, "truncate mode"),
+                                     (self.pooling, POOLINGS, "pooling"),
+                                     (self.class_weight, CLASS_WEIGHTS, "class weight"),
+                                     (self.embed_sampling, NEGATIVES, "embed_sampling"),
+                                     (self.projection, PROJECTIONS, "projection")):
+            require_choice(value, choices, what)
         require_at_least_one(self, ("seeds", "epochs", "batch_size", "embedding_dim", "hidden", "layers", "max_len",
                                     "min_freq", "max_vocab", "max_entities_per_token", "max_entities_per_mention",
                                     "joint_batch"))

@@ -464,6 +464,7 @@ def test_fused_unit_rows_match_autograd(p):
 
 
 def test_typed_negatives_come_from_each_relations_pool():
+    from model.kge.losses import sample_negatives
     from model.kge.negatives import RelationPools
 
     # relation 0: heads {0, 1} -> tails {5, 6}; relation 1: head {2} -> tail {7}
@@ -471,13 +472,13 @@ def test_typed_negatives_come_from_each_relations_pool():
     pools = RelationPools(triples, num_entities=10, num_relations=2, share=1.0)
     gen = torch.Generator().manual_seed(0)
     heads, rels, tails = torch.tensor([0, 2]), torch.tensor([0, 1]), torch.tensor([5, 7])
-    nh, nt = pools.sample(heads, rels, tails, 200, gen)
+    nh, nt = sample_negatives(heads, tails, 10, 200, gen, pools, rels)
     head_side = nh != heads.unsqueeze(1)  # a corrupted head keeps the tail, and the other way round
     assert torch.equal(nt[head_side], tails.unsqueeze(1).expand_as(nt)[head_side])
     assert set(nt[0].tolist()) == {5, 6} and set(nh[0].tolist()) == {0, 1}  # relation 0's pools
     assert set(nt[1].tolist()) == {7} and set(nh[1].tolist()) == {2}        # relation 1 has one of each
     mixed = RelationPools(triples, num_entities=10, num_relations=2, share=0.5)
-    _, nt = mixed.sample(heads.repeat(200), rels.repeat(200), tails.repeat(200), 4, gen)
+    _, nt = sample_negatives(heads.repeat(200), tails.repeat(200), 10, 4, gen, mixed, rels.repeat(200))
     assert set(nt.flatten().tolist()) - {5, 6, 7}  # the other half is uniform over all entities
     with pytest.raises(ConfigError, match="1vsall"):
         TrainConfig(model="complex", loss="1vsall", negatives="typed")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 from kg.errors import ConfigError
-from kg.validation import require_at_least_one
+from kg.validation import require_at_least_one, require_choice
 from model.kge.losses import LOSSES, REGULARIZERS
 
 #: ``sparse=None`` turns lazy sparse updates on from this many entities (see :meth:`TrainConfig.resolved`).
@@ -88,20 +88,16 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.model = str(self.model).lower()
-        if self.model not in MODELS:
-            raise ConfigError(f"unknown model {self.model!r}", hint=f"choose one of {', '.join(MODELS)}")
+        require_choice(self.model, MODELS, "model")
         if self.loss is None:
             self.loss = DEFAULT_LOSS[self.model]
-        if self.loss not in LOSSES:
-            raise ConfigError(f"unknown loss {self.loss!r}", hint=f"choose one of {', '.join(LOSSES)}")
-        if self.regularizer not in REGULARIZERS:
-            raise ConfigError(f"unknown regularizer {self.regularizer!r}", hint=f"choose one of {', '.join(REGULARIZERS)}")
+        require_choice(self.loss, LOSSES, "loss")
+        require_choice(self.regularizer, REGULARIZERS, "regularizer")
         require_at_least_one(self, ("dim", "epochs", "batch_size", "num_negatives", "eval_every", "eval_batch_size",
                                     "num_layers"))
         if self.lr <= 0:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
-        if self.negatives not in NEGATIVES:
-            raise ConfigError(f"unknown negative sampling {self.negatives!r}", hint=f"choose one of {', '.join(NEGATIVES)}")
+        require_choice(self.negatives, NEGATIVES, "negative sampling")
         if self.negatives != "uniform" and self.loss == "1vsall":
             raise ConfigError("the 1vsall loss scores every entity: it samples no negatives",
                               hint="drop --negatives or choose a sampled loss")

@@ -32,9 +32,10 @@ REGULARIZERS = ("none", "l2", "n3")
 
 
 def sample_negatives(
-    heads: Tensor, tails: Tensor, num_entities: int, k: int, generator: torch.Generator | None = None
+    heads: Tensor, tails: Tensor, num_entities: int, k: int, generator: torch.Generator | None = None,
+    pools=None, rels: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """``K`` corruptions per positive: ``[B, K]`` head ids and tail ids.
+    """``K`` corruptions per positive (head or tail, even odds): ``[B, K]`` head ids and tail ids.
 
     Args:
         heads (Tensor): ``[B]`` head ids.
@@ -42,10 +43,15 @@ def sample_negatives(
         num_entities (int): Entities to draw from.
         k (int): Negatives per positive.
         generator (torch.Generator, optional): RNG (on the same device). (default: ``None``)
+        pools (RelationPools, optional): Draw part of the replacements from each relation's
+            heads/tails (:mod:`model.kge.negatives`); needs ``rels``. (default: ``None``)
+        rels (Tensor, optional): ``[B]`` relation ids, for ``pools``. (default: ``None``)
     """
     batch = heads.numel()
     random_ids = torch.randint(num_entities, (batch, k), device=heads.device, generator=generator)
     corrupt_head = torch.randint(2, (batch, k), device=heads.device, generator=generator).bool()
+    if pools is not None:
+        random_ids = pools.replace(random_ids, rels, corrupt_head, generator)
     neg_heads = torch.where(corrupt_head, random_ids, heads.unsqueeze(1))
     neg_tails = torch.where(corrupt_head, tails.unsqueeze(1), random_ids)
     return neg_heads, neg_tails
@@ -123,10 +129,7 @@ def batch_loss(model, batch: Tensor, cfg, num_entities: int, generator: torch.Ge
                 + F.cross_entropy(model.score_heads(r, t, ents), heads)) / 2
         touched = torch.cat([heads, tails])
     else:
-        if pools is not None:
-            neg_h, neg_t = pools.sample(heads, rels, tails, cfg.num_negatives, generator)
-        else:
-            neg_h, neg_t = sample_negatives(heads, tails, num_entities, cfg.num_negatives, generator)
+        neg_h, neg_t = sample_negatives(heads, tails, num_entities, cfg.num_negatives, generator, pools, rels)
         ids = torch.cat([heads, tails, neg_h.flatten(), neg_t.flatten()])
         if ids.numel() > num_entities:  # many repeats: transform each entity once
             uniq, inverse = torch.unique(ids, return_inverse=True)

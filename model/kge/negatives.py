@@ -33,47 +33,35 @@ class RelationPools:
         self.num_entities = int(num_entities)
         self.share = float(share)
         rels = triples[:, 1].long()
-        self.heads = self._pool(rels, triples[:, 0].long(), num_relations)
-        self.tails = self._pool(rels, triples[:, 2].long(), num_relations)
+        # Side 0: each relation's heads, side 1: its tails, in one flat array.
+        head_flat, head_offsets, head_counts = self._pool(rels, triples[:, 0].long(), num_relations)
+        tail_flat, tail_offsets, tail_counts = self._pool(rels, triples[:, 2].long(), num_relations)
+        self.flat = torch.cat([head_flat, tail_flat])
+        self.offsets = torch.stack([head_offsets, tail_offsets + head_flat.numel()])
+        self.counts = torch.stack([head_counts, tail_counts])
 
     def _pool(self, rels: Tensor, ents: Tensor, num_relations: int) -> tuple[Tensor, Tensor, Tensor]:
         keys = torch.unique(rels * self.num_entities + ents)  # sorted: by relation, then entity
-        flat = keys % self.num_entities
         counts = torch.bincount(keys // self.num_entities, minlength=num_relations)
-        offsets = torch.cumsum(counts, 0) - counts
-        return flat, offsets, counts
+        return keys % self.num_entities, torch.cumsum(counts, 0) - counts, counts
 
-    def to(self, device) -> "RelationPools":
-        """Move the pools to ``device`` (in place); returns ``self``."""
-        self.heads = tuple(t.to(device) for t in self.heads)
-        self.tails = tuple(t.to(device) for t in self.tails)
-        return self
-
-    def _draw(self, pool: tuple[Tensor, Tensor, Tensor], rels: Tensor, shape, generator) -> Tensor:
-        flat, offsets, counts = pool
-        u = torch.rand(shape, device=rels.device, generator=generator)
-        n = counts[rels].unsqueeze(1)
-        pick = offsets[rels].unsqueeze(1) + (u * n).long().clamp_max(n - 1).clamp_min(0)
-        return flat[pick.clamp_max(flat.numel() - 1)]
-
-    def sample(self, heads: Tensor, rels: Tensor, tails: Tensor, k: int,
-               generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-        """``K`` corruptions per positive (head or tail, even odds): ``[B, K]`` head and tail ids.
+    def replace(self, uniform: Tensor, rels: Tensor, corrupt_head: Tensor,
+                generator: torch.Generator | None = None) -> Tensor:
+        """Swap a ``share`` of uniform replacement ids for ones from the corrupted side's pool.
 
         Args:
-            heads (Tensor): ``[B]`` head ids.
-            rels (Tensor): ``[B]`` relation ids (seen in training).
-            tails (Tensor): ``[B]`` tail ids.
-            k (int): Negatives per positive.
+            uniform (Tensor): ``[B, K]`` uniformly drawn replacement entities.
+            rels (Tensor): ``[B]`` relation ids (each seen in training).
+            corrupt_head (Tensor): ``[B, K]`` whether each negative replaces the head.
             generator (torch.Generator, optional): RNG on the same device. (default: ``None``)
+
+        Returns:
+            Tensor: ``[B, K]`` replacement entities.
         """
-        shape = (heads.numel(), k)
-        dev = heads.device
-        uniform = torch.randint(self.num_entities, shape, device=dev, generator=generator)
-        corrupt_head = torch.randint(2, shape, device=dev, generator=generator).bool()
-        from_pool = torch.rand(shape, device=dev, generator=generator) < self.share
-        new_heads = torch.where(from_pool, self._draw(self.heads, rels, shape, generator), uniform)
-        new_tails = torch.where(from_pool, self._draw(self.tails, rels, shape, generator), uniform)
-        neg_heads = torch.where(corrupt_head, new_heads, heads.unsqueeze(1))
-        neg_tails = torch.where(corrupt_head, tails.unsqueeze(1), new_tails)
-        return neg_heads, neg_tails
+        side = (~corrupt_head).long()
+        rel = rels.unsqueeze(1)
+        count = self.counts[side, rel]
+        u = torch.rand(uniform.shape, device=uniform.device, generator=generator)
+        pooled = self.flat[self.offsets[side, rel] + (u * count).long().clamp_max(count - 1)]
+        from_pool = torch.rand(uniform.shape, device=uniform.device, generator=generator) < self.share
+        return torch.where(from_pool, pooled, uniform)

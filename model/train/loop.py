@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from kg.errors import ConfigError
-from kg.validation import require_at_least_one
+from kg.validation import require_at_least_one, require_choice
 from kg.progress import progress
 from model.knowledge.augmented import KnowledgeAugmentedClassifier
 from model.train.batching import EncodedSplit, batch_order, collate
@@ -88,11 +88,8 @@ class TrainSettings:
     class_weight: str = "none"
 
     def __post_init__(self) -> None:
-        if self.monitor not in MONITORS:
-            raise ConfigError(f"unknown monitor {self.monitor!r}", hint=f"use one of {', '.join(MONITORS)}")
-        if self.class_weight not in CLASS_WEIGHTS:
-            raise ConfigError(f"unknown class weight {self.class_weight!r}",
-                              hint=f"use one of {', '.join(CLASS_WEIGHTS)}")
+        require_choice(self.monitor, MONITORS, "monitor")
+        require_choice(self.class_weight, CLASS_WEIGHTS, "class weight")
         require_at_least_one(self, ("epochs", "batch_size", "patience", "eval_batch_size"), dashed=False)
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
