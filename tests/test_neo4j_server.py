@@ -90,6 +90,9 @@ def test_lifecycle_start_connect_twice_stop(runner, server_env, server_port, mon
         records, _, _ = drv.execute_query("CALL dbms.components() YIELD versions, edition RETURN *")
         assert records[0]["versions"][0].startswith("5.26.")
         assert records[0]["edition"] == "community"
+        # kgft's import procedure was compiled and installed with the server
+        records, _, _ = drv.execute_query("SHOW PROCEDURES YIELD name WHERE name = 'kgft.importNTriples' RETURN name")
+        assert [r["name"] for r in records] == ["kgft.importNTriples"]
     # Authentication is on: a wrong password is refused.
     with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{server_port}", auth=("neo4j", "wrong-password")) as drv:
         with pytest.raises(neo4j.exceptions.AuthError):

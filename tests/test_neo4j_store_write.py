@@ -1,18 +1,21 @@
-"""The two write paths of kg.neo4j_store.write against the real Neo4j server.
+"""The write paths of kg.neo4j_store against the real Neo4j server.
 
-The fresh path (lookup, CREATE the missing nodes and their relationships) and
-the merge path (MERGE everything) must give the same graph and the same
-``triples_added``, from an empty namespace and from one that already holds
-some of the nodes, and a writer that creates or deletes a looked-up node in
-the middle of a batch must send the batch down the merge path. Each test
-writes under its own IRI namespace and deletes it afterwards.
+The fresh path (lookup, CREATE the missing nodes and their relationships),
+the merge path (MERGE everything) and kgft's server procedure must give the
+same graph and the same ``triples_added``, from an empty namespace and from
+one that already holds some of the nodes, and a writer that creates or
+deletes a looked-up node in the middle of a batch must send the batch down
+the merge path. Each test writes under its own IRI namespace and deletes it
+afterwards.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -63,10 +66,26 @@ def prefixes(ns, source) -> list[str]:
     return [ns, f"bnode://k{file_sha256(source)[:16]}"]
 
 
+def open_store(settings, prefixes, source, loader: str):
+    # batch_size 7 splits the file so that later batches meet nodes earlier ones created
+    st = Neo4jStore(settings, batch_size=7, loader=loader)
+    st.opening_batches = 1  # and most batches are written after the opening transaction
+    return st
+
+
 @pytest.fixture
 def store(neo4j_settings, prefixes, source):
-    # batch_size 7 splits the file so that later batches meet nodes earlier ones created
-    with Neo4jStore(neo4j_settings, batch_size=7) as st:
+    """A store writing through Cypher statements (the fresh and merge paths of kg.neo4j_store.write)."""
+    with open_store(neo4j_settings, prefixes, source, "cypher") as st:
+        yield st
+        st.delete(prefixes)
+        st.forget_import(file_sha256(source))
+
+
+@pytest.fixture
+def plugin_store(neo4j_settings, prefixes, source):
+    """A store writing through kgft's server procedure (the server started by `kgft neo4j start` has it)."""
+    with open_store(neo4j_settings, prefixes, source, "plugin") as st:
         yield st
         st.delete(prefixes)
         st.forget_import(file_sha256(source))
@@ -108,12 +127,14 @@ def seed(store: Neo4jStore, ns: str) -> list[tuple]:
     return triples
 
 
-@pytest.mark.parametrize("path", ["fresh", "merge"])
+@pytest.mark.parametrize("path", ["fresh", "merge", "plugin"])
 @pytest.mark.parametrize("seeded", [False, True], ids=["empty", "seeded"])
-def test_both_paths_import_the_same_graph_with_exact_counts(store, ns, prefixes, source, monkeypatch, path,
-                                                           seeded):
+def test_every_path_imports_the_same_graph_with_exact_counts(store, plugin_store, ns, prefixes, source,
+                                                             monkeypatch, path, seeded):
     if path == "merge":
         merge_path_only(monkeypatch)
+    if path == "plugin":
+        store = plugin_store
     before = seed(store, ns) if seeded else []
     expected = expected_triples(source) | set(before)
     result = store.import_file(source)
@@ -171,3 +192,53 @@ def test_fresh_path_falls_back_when_another_writer_deletes_a_looked_up_node(stor
     assert result.triples_added == len(expected)
     assert store.count(prefixes) == len(expected)  # A re-created by the merge path, "old" gone with it
     assert canonical(store.triples(prefixes)) == canonical(expected)
+
+
+def wait_until_blocked(neo4j_driver, timeout: float = 60.0) -> None:
+    """Wait until some transaction waits for a lock (the import, on the other writer's)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records, _, _ = neo4j_driver.execute_query(
+            "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n"
+        )
+        if records[0]["n"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the import never waited for the other writer's lock")
+
+
+def import_racing(store, source, neo4j_driver, query: str, **params):
+    """Import ``source`` while another writer's open transaction ran ``query``; it commits once the import waits."""
+    with neo4j_driver.session() as session, ThreadPoolExecutor(max_workers=1) as pool:
+        tx = session.begin_transaction()
+        tx.run(query, **params).consume()
+        future = pool.submit(store.import_file, source)
+        try:
+            wait_until_blocked(neo4j_driver)
+        finally:
+            tx.commit()
+        return future.result(timeout=120)
+
+
+def test_plugin_falls_back_when_another_writer_creates_a_node_meanwhile(plugin_store, ns, prefixes, source,
+                                                                        neo4j_driver, caplog):
+    caplog.set_level(logging.INFO, logger="kg.neo4j_store.store")
+    result = import_racing(plugin_store, source, neo4j_driver, "CREATE (:Resource {uri: $uri})", uri=ns + "A")
+    assert "another writer changed nodes of this batch" in caplog.text
+    expected = expected_triples(source)
+    assert result.triples_added == len(expected)
+    assert plugin_store.count(prefixes) == len(expected)
+    assert canonical(plugin_store.triples(prefixes)) == canonical(expected)
+
+
+def test_plugin_falls_back_when_another_writer_deletes_a_node_meanwhile(plugin_store, ns, prefixes, source,
+                                                                        neo4j_driver, caplog):
+    caplog.set_level(logging.INFO, logger="kg.neo4j_store.store")
+    plugin_store.add_triples([(URIRef(ns + "A"), URIRef(LABEL), Literal("old"))])
+    result = import_racing(plugin_store, source, neo4j_driver,
+                           "MATCH (n:Resource {uri: $uri}) DETACH DELETE n", uri=ns + "A")
+    assert "another writer changed nodes of this batch" in caplog.text
+    expected = expected_triples(source)
+    assert result.triples_added == len(expected)
+    assert plugin_store.count(prefixes) == len(expected)  # A re-created by the merge path, "old" gone with it
+    assert canonical(plugin_store.triples(prefixes)) == canonical(expected)

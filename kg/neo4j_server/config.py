@@ -182,6 +182,7 @@ def java_command(java: Path, classpath: list[Path], layout: ServerLayout, heap: 
     """
     return [
         str(java),
+        f"-Xms{heap}",  # initial = max heap, as Neo4j recommends: a small heap GCs constantly
         f"-Xmx{heap}",
         *_JVM_FLAGS,
         "-cp",

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kg.errors import ConfigError, ServerError
-from kg.neo4j_server import bolt, config, jvm, logs, resolve, state
+from kg.neo4j_server import bolt, config, jvm, logs, plugin, resolve, state
 from kg.neo4j_server.state import ServerStatus
 from kg.settings import Neo4jSettings, neo4j_bolt_port, neo4j_home
 
@@ -140,6 +140,7 @@ def start(
         java = jvm.require_java()
         version = resolve.neo4j_version()
         classpath = resolve.resolve_classpath(layout.lib_dir, version, notify=notify)
+        plugin.install(layout.home / "plugins", classpath, java, version, notify=notify)
         config.write_config(layout, port, pagecache)
         return _launch(layout, java, classpath, version, port, heap, settings, password, timeout)
 

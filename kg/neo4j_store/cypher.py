@@ -40,6 +40,8 @@ SCHEMA = (
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f-\x9f]')
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+#: What an IRI that becomes a graph token may not contain (the hint of every such error).
+IRI_HINT = "IRIs must have a scheme and no spaces, quotes, braces, backslashes, '^' or '`'"
 
 
 def check_iri(iri: str, role: str = "IRI") -> str:
@@ -58,7 +60,7 @@ def check_iri(iri: str, role: str = "IRI") -> str:
     if not isinstance(iri, str) or not _SCHEME.match(iri) or _NOT_IN_IRI.search(iri):
         raise StoreError(
             f"cannot store {role} {iri!r} in Neo4j: not an absolute IRI",
-            hint="IRIs must have a scheme and no spaces, quotes, braces, backslashes, '^' or '`'",
+            hint=IRI_HINT,
         )
     return iri
 

@@ -2,17 +2,21 @@
 
 Guarantee (documented choice: *resumable*, not a single transaction):
 
-1. The file is first parsed to the end without writing anything (validation
-   pass), so a syntax error, invalid UTF-8 or an unknown format leaves
-   nothing from that file in the store.
+1. Nothing from a file is committed before the whole file has been parsed
+   (validation pass), so a syntax error, invalid UTF-8 or an unknown format
+   leaves nothing from that file in the store.
 2. A ``:_KgftImport {sha256, path, format, batch_size, triples_read,
-   batches_done, triples_added, status}`` node is created. The key is the
-   SHA-256 of the file's bytes, so a renamed copy is the same import and an
-   edited file is a new one.
-3. Triples are written in batches of ``batch_size``; each batch is one
-   transaction that also advances ``batches_done``. A batch is therefore
-   committed together with its checkpoint or not at all. Batches are written
-   in order by one writer thread while the next batch is parsed.
+   batches_done, triples_added, status}`` node records the import. The key is
+   the SHA-256 of the file's bytes, so a renamed copy is the same import and
+   an edited file is a new one.
+3. Triples are written in batches of ``batch_size``, each advancing
+   ``batches_done`` in the same transaction, so a batch is committed together
+   with its checkpoint or not at all. The **opening transaction** creates the
+   record and writes the first ``Neo4jStore.opening_batches`` batches while
+   the validation pass runs on another thread; it commits only once the
+   validation succeeded, and a syntax error rolls it back (the validation no
+   longer delays the writes). Every later batch is its own transaction,
+   written in order by one writer thread while the next batch is read.
 4. After a crash, a dropped connection or Ctrl-C, running the same import
    again skips the committed batches and writes the rest. Because every write
    has MERGE semantics, even replaying a batch would not duplicate anything;
@@ -27,8 +31,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import os
+import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Iterator
 
 from kg.errors import DataError
 from kg.neo4j_store.cypher import IMPORT_LABEL
@@ -49,6 +57,7 @@ _CREATE = (
     "RETURN r.status AS status, r.format AS format, r.triples_read AS triples_read, "
     "r.batch_size AS batch_size, r.batches_done AS batches_done, r.triples_added AS triples_added"
 )
+_SET_READ = f"MATCH (r:{IMPORT_LABEL} {{sha256: $sha256}}) SET r.triples_read = $triples_read"
 _FINISH = f"MATCH (r:{IMPORT_LABEL} {{sha256: $sha256}}) SET r.status = 'done', r.finished = datetime()"
 
 
@@ -68,6 +77,116 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _in_background(func, *args, **kwargs) -> Future:
+    """Run ``func`` on a daemon thread (Ctrl-C never waits for it); its result as a Future."""
+    future: Future = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(func(*args, **kwargs))
+            except BaseException as exc:  # handed to the caller through the future
+                future.set_exception(exc)
+
+    threading.Thread(target=run, name="kgft-validate", daemon=True).start()
+    return future
+
+
+#: Files at least this large are validated in a child process (see kg.validate_worker).
+PROCESS_VALIDATION_BYTES = 32 << 20
+
+
+def _validate_in_child(path: Path, fmt: str) -> tuple[str, int]:
+    """:func:`kg.parse.validate` run by ``python -m kg.validate_worker`` (on another core, no GIL)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import kg
+    from kg.errors import DataError, ParseError
+
+    env = dict(os.environ)
+    root = str(Path(kg.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    proc = subprocess.run([sys.executable, "-m", "kg.validate_worker", str(path), fmt],
+                          capture_output=True, text=True, env=env, check=False)
+    try:
+        out = json.loads(proc.stdout)
+    except ValueError:
+        raise DataError(f"cannot validate {path}: the validating process failed ({proc.stderr.strip()[-300:]})") \
+            from None
+    error = out.get("error")
+    if error is None:
+        return out["format"], out["triples"]
+    if error["kind"] == "parse":
+        raise ParseError(error["path"], error["reason"], line=error["line"], column=error["column"],
+                         hint=error["hint"])
+    raise DataError(error["message"])
+
+
+def _validation(path: Path, fmt: str) -> Future:
+    """The validation pass of ``path`` (see :mod:`kg.parse`), running in the background."""
+    from kg.parse import validate
+
+    if path.stat().st_size >= PROCESS_VALIDATION_BYTES and (os.cpu_count() or 1) > 1:
+        return _in_background(_validate_in_child, path, fmt)
+    return _in_background(validate, path, fmt)
+
+
+def _batches(store, path: Path, fmt: str, scope: str, skip: int, batch_size: int) -> Iterator:
+    """The file's batches after the first ``skip``: N-Triples text for the plugin, grouped otherwise."""
+    from kg.neo4j_store.text_batches import text_batches
+    from kg.parse import iter_quads
+
+    if store.uses_plugin():  # the server groups the triples (kg.neo4j_store.procedure)
+        yield from text_batches(path, fmt, scope, skip, batch_size)
+        return
+    quads = itertools.islice(iter_quads(path, fmt, scope=scope), skip * batch_size, None)
+    while True:
+        batch = store.new_batch()
+        if not batch.add_ox(quads, batch_size):
+            return
+        yield batch
+
+
+def _counted(batches: Iterator, bar) -> Iterator:
+    """``batches``, advancing the progress bar by each batch's triples."""
+    for batch in batches:
+        bar.update(len(batch))
+        yield batch
+
+
+def _opening(store, batches: Iterator, validation: Future, sha: str, path: Path, fmt: str,
+             action: str) -> tuple[int, int, int]:
+    """The opening transaction (see the module docstring): ``(triples added, batches, triples read)``."""
+    early: list = []  # kept, so that a retried transaction writes the same batches
+
+    def work(tx, fresh: bool) -> tuple[int, int]:
+        tx.run(_CREATE, sha256=sha, path=str(path), format=fmt, triples_read=None,
+               batch_size=store.batch_size).consume()
+        added = 0
+        try:
+            for number in range(1, store.opening_batches + 1):
+                if number > len(early):
+                    batch = next(batches, None)
+                    if batch is None:
+                        break
+                    early.append(batch)
+                added += store.write_in(tx, early[number - 1], {"sha256": sha, "batches_done": number}, fresh)
+        except Exception:
+            invalid = validation.exception()  # a syntax error explains a failed write best
+            if invalid is not None:
+                raise invalid from None
+            raise
+        read = validation.result()[1]  # waits; a ParseError rolls the transaction back
+        tx.run(_SET_READ, sha256=sha, triples_read=read).consume()
+        return added, read
+
+    added, read = store.run_write(work, action)
+    return added, len(early), read
+
+
 def import_file(store, path: Path, format: str | None = None) -> ImportResult:
     """Import one file into ``store`` (a :class:`~kg.neo4j_store.Neo4jStore`), resumably.
 
@@ -84,7 +203,7 @@ def import_file(store, path: Path, format: str | None = None) -> ImportResult:
         ParseError: a syntax error; nothing from the file was written.
         Neo4jUnavailable: the connection dropped; rerun to resume.
     """
-    from kg.parse import iter_quads, validate
+    from kg.parse import detect_format
     from kg.progress import progress
 
     start = time.perf_counter()
@@ -101,28 +220,24 @@ def import_file(store, path: Path, format: str | None = None) -> ImportResult:
             extra={"sha256": sha, "skipped": True, "batches": record["batches_done"], "resumed_from_batch": None},
         )
     if record is None:
-        fmt, read = validate(path, format, scope=scope)
-        record = store.run(
-            _CREATE, action, sha256=sha, path=str(path), format=fmt, triples_read=read, batch_size=store.batch_size
-        )[0]
-    fmt, read = record["format"], record["triples_read"]
-    batch_size, done = record["batch_size"], record["batches_done"]
-    if done:
+        fmt, batch_size, done = detect_format(path, format), store.batch_size, 0
+        validation = _validation(path, fmt)
+        read = None
+    else:
+        fmt, read = record["format"], record["triples_read"]
+        batch_size, done = record["batch_size"], record["batches_done"]
         log.info("%s: resuming after %d committed batches", path, done)
-    quads = itertools.islice(iter_quads(path, fmt, scope=scope), done * batch_size, None)
-    bar = progress(quads, total=max(read - done * batch_size, 0), desc=path.name, unit="triple")
-
-    def batches():
-        number = done
-        while True:
-            batch = store.new_batch()
-            if not batch.add_ox(bar, batch_size):
-                return
-            number += 1
-            yield batch, {"sha256": sha, "batches_done": number}
-
-    added, written = store.write_batches(batches(), action)
-    batches_total = done + written
+    added = opened = 0
+    with progress(total=read and max(read - done * batch_size, 0), desc=path.name, unit="triple") as bar:
+        batches = _counted(_batches(store, path, fmt, scope, done, batch_size), bar)
+        if record is None:
+            added, opened, read = _opening(store, batches, validation, sha, path, fmt, action)
+            bar.total = read
+            bar.refresh()
+        checkpoints = ({"sha256": sha, "batches_done": n} for n in itertools.count(done + opened + 1))
+        more, written = store.write_batches(zip(batches, checkpoints), action)
+    added += more
+    batches_total = done + opened + written
     store.run(_FINISH, action, sha256=sha)
     seconds = time.perf_counter() - start
     log.info("%s: %d triples read, %d added in %.2fs", path, read, added, seconds)

@@ -23,9 +23,16 @@ from kg.store import LABEL_PREDICATES, ImportResult
 
 log = logging.getLogger(__name__)
 
+#: How file imports may write (see ``Neo4jStore``).
+LOADERS = ("auto", "plugin", "cypher")
+
 #: Triples per write transaction: large enough to amortize the per-transaction
-#: round trips and commit, small enough to keep a batch's rows a few MB.
-DEFAULT_BATCH_SIZE = 20_000
+#: round trips and commit (50,000 imports ~5% faster than 20,000 through the
+#: plugin, BENCHMARKS.md), small enough to keep a batch a few MB.
+DEFAULT_BATCH_SIZE = 50_000
+#: About how many triples an import's opening transaction holds (it writes them
+#: while the file is validated; see :mod:`kg.neo4j_store.importer`).
+OPENING_TRIPLES = 150_000
 
 
 class Neo4jStore:
@@ -40,13 +47,17 @@ class Neo4jStore:
     Args:
         settings (Neo4jSettings, optional): Connection settings; ``Neo4jSettings.from_env()``
             when ``None``. (default: ``None``)
-        batch_size (int): Triples per write transaction. (default: ``20000``)
+        batch_size (int): Triples per write transaction. (default: ``50000``)
         keep_lang (bool): Keep language tags as ``<predicate>@<tag>`` property keys;
             when ``False`` (the n10s default) tagged literals are stored as plain
             strings and ``"x"@en``/``"x"@fr`` of one subject and predicate become one
             value. (default: ``False``)
         database (str, optional): Database name; ``settings.database`` or the server
             default when ``None``. (default: ``None``)
+        loader (str, optional): How file imports write: ``"plugin"`` through kgft's
+            server procedure (:mod:`kg.neo4j_store.procedure`), ``"cypher"`` through
+            Cypher statements only, ``"auto"`` the plugin when the server has it.
+            ``None`` reads ``KGFT_NEO4J_LOADER`` (default ``"auto"``). (default: ``None``)
 
     Raises:
         Neo4jUnavailable: the server cannot be reached or refused the login.
@@ -60,13 +71,24 @@ class Neo4jStore:
         batch_size: int = DEFAULT_BATCH_SIZE,
         keep_lang: bool = False,
         database: str | None = None,
+        loader: str | None = None,
     ) -> None:
+        import os
+
         from kg.errors import ConfigError
+        from kg.validation import require_choice
 
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, not {batch_size!r}")
+        loader = loader or os.environ.get("KGFT_NEO4J_LOADER") or "auto"
+        require_choice(loader, LOADERS, "Neo4j loader (KGFT_NEO4J_LOADER)")
+        self.loader = loader
+        self._plugin: bool | None = None
         self.settings = settings or Neo4jSettings.from_env()
         self.batch_size = batch_size
+        #: Batches written in an import's opening transaction, alongside the validation
+        #: pass (see :mod:`kg.neo4j_store.importer`): ``OPENING_TRIPLES // batch_size``, at least 1.
+        self.opening_batches = max(1, OPENING_TRIPLES // batch_size)
         self.keep_lang = keep_lang
         self.database = database or self.settings.database
         self.uri = self.settings.uri
@@ -133,29 +155,78 @@ class Neo4jStore:
         """An empty batch using this store's literal encoding."""
         return Batch(self._codec)
 
-    def write_batch(self, batch: Batch, checkpoint: dict | None = None, action: str = "writing triples") -> int:
-        """Write one batch in one transaction (with its checkpoint, if any); returns triples added.
+    def uses_plugin(self) -> bool:
+        """Whether file imports write through kgft's server procedure (looked up once).
 
-        The batch takes the fresh path of :func:`kg.neo4j_store.write.write_batch`;
-        if a writer other than kgft created or deleted one of its nodes meanwhile,
-        that transaction is rolled back and the batch written again on the
-        merge path.
+        Raises:
+            StoreError: ``loader="plugin"`` but the server lacks the procedure.
+        """
+        if self._plugin is None:
+            found = False
+            if self.loader != "cypher":
+                from kg.neo4j_store.procedure import has_procedure
+
+                found = self._read("looking for the kgft plugin", has_procedure)
+            if self.loader == "plugin" and not found:
+                from kg.errors import StoreError
+
+                raise StoreError(
+                    f"the Neo4j server at {self.uri} has no kgft.importNTriples procedure",
+                    hint="start it with `kgft neo4j start` (which installs kgft's plugin), "
+                    "or set KGFT_NEO4J_LOADER=cypher",
+                )
+            self._plugin = found
+            log.debug("Neo4j imports write through %s", "kgft.importNTriples" if found else "Cypher")
+        return self._plugin
+
+    def write_in(self, tx, batch, checkpoint: dict | None = None, fresh: bool = True) -> int:
+        """Write one batch inside transaction ``tx``; returns triples added.
+
+        A :class:`~kg.neo4j_store.batch.Batch` takes the fresh (or, with
+        ``fresh=False``, the merge) path of :func:`kg.neo4j_store.write.write_batch`;
+        a :class:`~kg.neo4j_store.text_batches.TextBatch` goes through the server
+        procedure (:func:`kg.neo4j_store.procedure.write_text`), or is parsed and
+        written on the merge path when ``fresh=False``.
+        """
+        from kg.neo4j_store.procedure import write_text
+        from kg.neo4j_store.text_batches import TextBatch
+        from kg.neo4j_store.write import write_batch
+
+        if isinstance(batch, TextBatch):
+            if fresh:
+                return write_text(tx, batch, self.keep_lang, checkpoint)
+            batch = batch.to_batch(self.new_batch())
+        keys = {k: self._codec.known[k] for k in batch.keys}
+        return write_batch(tx, batch, keys, checkpoint, fresh=fresh)
+
+    def run_write(self, work, action: str):
+        """Run ``work(tx, fresh)`` as a managed write transaction, falling back to the merge path.
+
+        ``work`` first runs with ``fresh=True``; if a writer other than kgft
+        created or deleted one of its nodes meanwhile, that transaction is
+        rolled back and ``work`` runs again with ``fresh=False``.
         """
         from neo4j.exceptions import ConstraintError
 
         from kg.errors import StoreError
-        from kg.neo4j_store.write import ConcurrentChange, write_batch
+        from kg.neo4j_store.write import ConcurrentChange
 
-        keys = {k: self._codec.known[k] for k in batch.keys}
         with translate_errors(self.uri, action), self.session() as session:
             try:
-                return session.execute_write(write_batch, batch, keys, checkpoint)
+                return session.execute_write(work, True)
             except (ConstraintError, ConcurrentChange) as exc:
                 log.info("another writer changed nodes of this batch (%s); writing it again with MERGE", exc)
             try:
-                return session.execute_write(write_batch, batch, keys, checkpoint, fresh=False)
+                return session.execute_write(work, False)
             except ConcurrentChange as exc:
                 raise StoreError(f"nodes were deleted while {action}: {exc}", hint="run it again") from exc
+
+    def write_batch(self, batch, checkpoint: dict | None = None, action: str = "writing triples") -> int:
+        """Write one batch in one transaction (with its checkpoint, if any); returns triples added.
+
+        See :meth:`write_in` and :meth:`run_write`.
+        """
+        return self.run_write(lambda tx, fresh: self.write_in(tx, batch, checkpoint, fresh), action)
 
     def write_batches(self, batches: Iterable[tuple[Batch, dict | None]], action: str) -> tuple[int, int]:
         """Write ``(batch, checkpoint)`` pairs in order, overlapping each write with building the next.

@@ -112,6 +112,10 @@ _CHECKPOINT = (
 )
 
 
+#: The error when a file's import record is deleted while the file is imported.
+MISSING_RECORD = "the import record vanished while importing: the database was cleared by someone else"
+
+
 class _Rows(list):
     """A parameter list whose ``repr`` is short.
 
@@ -214,7 +218,7 @@ def write_batch(tx, batch: Batch, keys: dict, checkpoint: dict | None = None, fr
             looked-up node meanwhile.
         StoreError: the file's import record was deleted meanwhile.
     """
-    tx.run(_LOCK).consume()
+    lock_writer(tx)
     if keys:
         rows = [{"key": k, "predicate": i.predicate, "datatype": i.datatype, "lang": i.lang} for k, i in keys.items()]
         tx.run(_REGISTER_KEYS, keys=rows).consume()
@@ -227,10 +231,21 @@ def write_batch(tx, batch: Batch, keys: dict, checkpoint: dict | None = None, fr
         for query, rows in ((_CREATE_RELS, created), (_MERGE_RELS, merged)):
             if rows:
                 added += _single(tx, query.replace("{rel_type}", rel_type), len(rows), rows=rows)[1].relationships_created
-    if checkpoint is not None and tx.run(_CHECKPOINT, added=added, **checkpoint).single() is None:
-        # Raised inside the transaction function: the batch is rolled back.
-        raise StoreError(
-            "the import record vanished while importing: the database was cleared by someone else",
-            hint="import the file again",
-        )
+    advance_checkpoint(tx, added, checkpoint)
     return added
+
+
+def lock_writer(tx) -> None:
+    """Take the kgft writer lock (first in every write transaction; serializes kgft writers)."""
+    tx.run(_LOCK).consume()
+
+
+def advance_checkpoint(tx, added: int, checkpoint: dict | None) -> None:
+    """Advance a file's import record in ``tx`` (nothing when ``checkpoint`` is ``None``).
+
+    Raises:
+        StoreError: the import record was deleted meanwhile (raised inside the
+            transaction function, so the batch is rolled back).
+    """
+    if checkpoint is not None and tx.run(_CHECKPOINT, added=added, **checkpoint).single() is None:
+        raise StoreError(MISSING_RECORD, hint="import the file again")
