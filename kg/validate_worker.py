@@ -12,9 +12,43 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+
+
+def validate_in_child(path: Path, fmt: str) -> tuple[str, int]:
+    """:func:`kg.parse.validate` run by ``python -m kg.validate_worker`` (on another core, no GIL).
+
+    Raises:
+        ParseError: the file has a syntax error (file, line, column, reason).
+        DataError: the file cannot be read, or the child process failed.
+    """
+    import os
+    import subprocess
+
+    import kg
+    from kg.errors import DataError, ParseError
+
+    env = dict(os.environ)
+    root = str(Path(kg.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    proc = subprocess.run([sys.executable, "-m", "kg.validate_worker", str(path), fmt],
+                          capture_output=True, text=True, env=env, check=False)
+    try:
+        out = json.loads(proc.stdout)
+    except ValueError:
+        raise DataError(f"cannot validate {path}: the validating process failed ({proc.stderr.strip()[-300:]})") \
+            from None
+    error = out.get("error")
+    if error is None:
+        return out["format"], out["triples"]
+    if error["kind"] == "parse":
+        raise ParseError(error["path"], error["reason"], line=error["line"], column=error["column"],
+                         hint=error["hint"])
+    raise DataError(error["message"])
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The child: validate ``PATH FORMAT`` and print the JSON result (always exits 0)."""
     from kg.errors import KgftError, ParseError
     from kg.parse import validate
 

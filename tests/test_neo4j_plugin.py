@@ -114,15 +114,15 @@ def test_blank_nodes_or_carriage_returns_take_the_parsed_way(tmp_path, content):
 
 
 def test_validation_in_a_child_process_reports_the_syntax_error(tmp_path):
-    from kg.neo4j_store.importer import _validate_in_child
+    from kg.validate_worker import validate_in_child
 
     good = tmp_path / "good.nt"
     good.write_text("<http://x/s> <http://x/p> \"v\" .\n<http://x/s> <http://x/p> \"w\" .\n")
-    assert _validate_in_child(good, "nt") == ("nt", 2)
+    assert validate_in_child(good, "nt") == ("nt", 2)
     bad = tmp_path / "bad.nt"
     bad.write_text("<http://x/s> <http://x/p> \"v\" .\n<http://x/s> <http://x/p> oops .\n")
     with pytest.raises(ParseError) as info:
-        _validate_in_child(bad, "nt")
+        validate_in_child(bad, "nt")
     assert "bad.nt:2" in info.value.user_message()
 
 

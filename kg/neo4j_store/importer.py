@@ -96,41 +96,14 @@ def _in_background(func, *args, **kwargs) -> Future:
 PROCESS_VALIDATION_BYTES = 32 << 20
 
 
-def _validate_in_child(path: Path, fmt: str) -> tuple[str, int]:
-    """:func:`kg.parse.validate` run by ``python -m kg.validate_worker`` (on another core, no GIL)."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    import kg
-    from kg.errors import DataError, ParseError
-
-    env = dict(os.environ)
-    root = str(Path(kg.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    proc = subprocess.run([sys.executable, "-m", "kg.validate_worker", str(path), fmt],
-                          capture_output=True, text=True, env=env, check=False)
-    try:
-        out = json.loads(proc.stdout)
-    except ValueError:
-        raise DataError(f"cannot validate {path}: the validating process failed ({proc.stderr.strip()[-300:]})") \
-            from None
-    error = out.get("error")
-    if error is None:
-        return out["format"], out["triples"]
-    if error["kind"] == "parse":
-        raise ParseError(error["path"], error["reason"], line=error["line"], column=error["column"],
-                         hint=error["hint"])
-    raise DataError(error["message"])
-
-
 def _validation(path: Path, fmt: str) -> Future:
     """The validation pass of ``path`` (see :mod:`kg.parse`), running in the background."""
     from kg.parse import validate
 
     if path.stat().st_size >= PROCESS_VALIDATION_BYTES and (os.cpu_count() or 1) > 1:
-        return _in_background(_validate_in_child, path, fmt)
+        from kg.validate_worker import validate_in_child
+
+        return _in_background(validate_in_child, path, fmt)
     return _in_background(validate, path, fmt)
 
 
