@@ -216,19 +216,40 @@ def _reading(path: Path, fmt: str, desc: str | None = None) -> Iterator[IO[bytes
             raise DataError(f"cannot read {path}: {exc}") from exc
 
 
+def contains_any(path: Path | str, needles: tuple[bytes, ...]) -> bool:
+    """Whether the (decompressed) bytes of a file contain any of ``needles`` (one byte scan).
+
+    Raises:
+        DataError: the file cannot be read.
+    """
+    overlap = max(len(n) for n in needles) - 1
+    tail = b""
+    with open_binary(Path(path)) as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            seam = tail + chunk[:overlap]  # a needle split across two reads
+            if any(n in seam or n in chunk for n in needles):
+                return True
+            tail = chunk[-overlap:] if overlap else b""
+    return False
+
+
 def has_blank_node_labels(path: Path | str) -> bool:
     """Whether the (decompressed) bytes of a file contain ``_:`` anywhere (a byte scan).
 
     For N-Triples this tells whether there can be blank nodes to rename; a
     ``_:`` inside a literal gives a harmless "yes".
     """
-    tail = b""
-    with open_binary(Path(path)) as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            if b"_:" in tail + chunk[:1] or b"_:" in chunk:
-                return True
-            tail = chunk[-1:]
-    return False
+    return contains_any(path, (b"_:",))
+
+
+def iter_lines(path: Path | str) -> Iterator[bytes]:
+    """Yield a line-based file's (N-Triples) lines as bytes, BOM dropped, ``.gz`` decompressed.
+
+    Raises:
+        DataError: the file cannot be read.
+    """
+    with _reading(Path(path), "nt") as fh:
+        yield from fh
 
 
 def iter_line_chunks(path: Path | str, size: int = 32 << 20) -> Iterator[bytes]:

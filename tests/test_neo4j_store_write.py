@@ -11,6 +11,7 @@ afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -66,11 +67,15 @@ def prefixes(ns, source) -> list[str]:
     return [ns, f"bnode://k{file_sha256(source)[:16]}"]
 
 
+@contextlib.contextmanager
 def open_store(settings, prefixes, source, loader: str):
+    """A store on ``loader`` whose batches are small; the test's data is deleted afterwards."""
     # batch_size 7 splits the file so that later batches meet nodes earlier ones created
-    st = Neo4jStore(settings, batch_size=7, loader=loader)
-    st.opening_batches = 1  # and most batches are written after the opening transaction
-    return st
+    with Neo4jStore(settings, batch_size=7, loader=loader) as st:
+        st.opening_batches = 1  # and most batches are written after the opening transaction
+        yield st
+        st.delete(prefixes)
+        st.forget_import(file_sha256(source))
 
 
 @pytest.fixture
@@ -78,8 +83,6 @@ def store(neo4j_settings, prefixes, source):
     """A store writing through Cypher statements (the fresh and merge paths of kg.neo4j_store.write)."""
     with open_store(neo4j_settings, prefixes, source, "cypher") as st:
         yield st
-        st.delete(prefixes)
-        st.forget_import(file_sha256(source))
 
 
 @pytest.fixture
@@ -87,8 +90,6 @@ def plugin_store(neo4j_settings, prefixes, source):
     """A store writing through kgft's server procedure (the server started by `kgft neo4j start` has it)."""
     with open_store(neo4j_settings, prefixes, source, "plugin") as st:
         yield st
-        st.delete(prefixes)
-        st.forget_import(file_sha256(source))
 
 
 def foreign_write(neo4j_driver, query: str, **params) -> None:

@@ -130,3 +130,14 @@ def test_line_chunks_and_blank_node_scan(tmp_path):
     assert all(c.endswith(b"\n") for c in chunks) and len(chunks) > 5
     assert not has_blank_node_labels(plain)
     assert has_blank_node_labels(blank)
+
+
+def test_byte_scan_finds_a_needle_split_across_two_reads(tmp_path):
+    from kg.parse import contains_any, has_blank_node_labels
+
+    path = tmp_path / "big.nt"
+    block = 1 << 22  # the scan's read size
+    path.write_bytes(b"x" * (block - 1) + b"_:" + b"y" * 10)  # "_" ends the first read, ":" starts the next
+    assert has_blank_node_labels(path)
+    assert contains_any(path, (b"\r", b"_:"))
+    assert not contains_any(path, (b"\r", b"::"))

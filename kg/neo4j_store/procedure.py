@@ -18,25 +18,17 @@ written again on the Cypher merge path, as on the fresh path.
 from __future__ import annotations
 
 from kg.errors import StoreError
-from kg.neo4j_store.cypher import IMPORT_LABEL, IRI_HINT, LOCK_LABEL
+from kg.neo4j_server.plugin import PROCEDURE
+from kg.neo4j_store.cypher import IRI_HINT
 from kg.neo4j_store.text_batches import TextBatch
-from kg.neo4j_store.write import MISSING_RECORD, ConcurrentChange
+from kg.neo4j_store.write import LOCK, MISSING_RECORD, ConcurrentChange, checkpoint_clause
 
-#: The procedure's name (``SHOW PROCEDURES``).
-PROCEDURE = "kgft.importNTriples"
+_FIND = "SHOW PROCEDURES YIELD name WHERE name = $name RETURN count(*) AS n"
 # One statement per batch: the writer lock (taken before the procedure runs on
 # the single row), the batch, and optionally the file's checkpoint.
-_CALL = (
-    f"MERGE (l:{LOCK_LABEL} {{name: 'writer'}}) SET l.at = timestamp() "
-    f"WITH l CALL {PROCEDURE}($text, $keepLang) YIELD triples, added "
-)
+_CALL = f"{LOCK} WITH l CALL {PROCEDURE}($text, $keepLang) YIELD triples, added "
 _CALL_ONLY = _CALL + "RETURN triples, added"
-_CALL_AND_CHECKPOINT = _CALL + (
-    f"MATCH (r:{IMPORT_LABEL} {{sha256: $sha256}}) "
-    "SET r.batches_done = $batches_done, r.triples_added = r.triples_added + added, r.updated = datetime() "
-    "RETURN triples, added"
-)
-_FIND = "SHOW PROCEDURES YIELD name WHERE name = $name RETURN count(*) AS n"
+_CALL_AND_CHECKPOINT = _CALL + checkpoint_clause("added") + "RETURN triples, added"
 
 # Message markers of the procedure's errors (org.kgft.neo4j.RdfLoader).
 _RETRY = "kgft-retry: "

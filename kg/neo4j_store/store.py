@@ -162,21 +162,22 @@ class Neo4jStore:
             StoreError: ``loader="plugin"`` but the server lacks the procedure.
         """
         if self._plugin is None:
+            from kg.neo4j_server.plugin import PROCEDURE
+            from kg.neo4j_store.procedure import has_procedure
+
             found = False
             if self.loader != "cypher":
-                from kg.neo4j_store.procedure import has_procedure
-
                 found = self._read("looking for the kgft plugin", has_procedure)
             if self.loader == "plugin" and not found:
                 from kg.errors import StoreError
 
                 raise StoreError(
-                    f"the Neo4j server at {self.uri} has no kgft.importNTriples procedure",
+                    f"the Neo4j server at {self.uri} has no {PROCEDURE} procedure",
                     hint="start it with `kgft neo4j start` (which installs kgft's plugin), "
                     "or set KGFT_NEO4J_LOADER=cypher",
                 )
             self._plugin = found
-            log.debug("Neo4j imports write through %s", "kgft.importNTriples" if found else "Cypher")
+            log.debug("Neo4j imports write through %s", PROCEDURE if found else "Cypher")
         return self._plugin
 
     def write_in(self, tx, batch, checkpoint: dict | None = None, fresh: bool = True) -> int:

@@ -26,9 +26,6 @@ from typing import Iterator
 
 from kg.neo4j_store.batch import Batch
 
-_BOM = b"\xef\xbb\xbf"
-
-
 @dataclass(frozen=True)
 class TextBatch:
     """One batch as N-Triples text.
@@ -53,18 +50,10 @@ class TextBatch:
 
 
 def sendable_as_is(path: Path, fmt: str) -> bool:
-    """Whether the file's own lines can be sent (N-Triples without ``_:`` or ``\\r`` bytes; one scan)."""
-    from kg.rdf_formats import open_binary
+    """Whether the file's own lines can be sent (N-Triples without ``_:`` or ``\r`` bytes; one scan)."""
+    from kg.parse import contains_any
 
-    if fmt != "nt":
-        return False
-    tail = b""
-    with open_binary(path) as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            if b"\r" in chunk or b"_:" in tail + chunk[:1] or b"_:" in chunk:
-                return False
-            tail = chunk[-1:]
-    return True
+    return fmt == "nt" and not contains_any(path, (b"_:", b"\r"))
 
 
 def _is_triple(line: bytes) -> bool:
@@ -76,19 +65,16 @@ def _is_triple(line: bytes) -> bool:
 
 
 def _raw_batches(path: Path, skip: int, batch_size: int) -> Iterator[TextBatch]:
-    from kg.rdf_formats import open_binary
+    from kg.parse import iter_lines
 
-    with open_binary(path) as fh:
-        if fh.read(len(_BOM)) != _BOM:
-            fh.seek(0)
-        lines = filter(_is_triple, fh)
-        for _ in itertools.islice(lines, skip * batch_size):
-            pass
-        while True:
-            chunk = list(itertools.islice(lines, batch_size))
-            if not chunk:
-                return
-            yield TextBatch(b"".join(chunk).decode("utf-8"), len(chunk))
+    lines = filter(_is_triple, iter_lines(path))
+    for _ in itertools.islice(lines, skip * batch_size):
+        pass
+    while True:
+        chunk = list(itertools.islice(lines, batch_size))
+        if not chunk:
+            return
+        yield TextBatch(b"".join(chunk).decode("utf-8"), len(chunk))
 
 
 def _parsed_batches(path: Path, fmt: str, scope: str, skip: int, batch_size: int) -> Iterator[TextBatch]:

@@ -66,7 +66,7 @@ from kg.neo4j_store.cypher import (
 
 # Taken first in every write transaction: kgft writers are serialized, so two
 # imports never interleave (or deadlock on) each other's node and relationship locks.
-_LOCK = f"MERGE (l:{LOCK_LABEL} {{name: 'writer'}}) SET l.at = timestamp()"
+LOCK = f"MERGE (l:{LOCK_LABEL} {{name: 'writer'}}) SET l.at = timestamp()"
 _REGISTER_KEYS = (
     f"UNWIND $keys AS k MERGE (r:{KEY_LABEL} {{key: k.key}}) "
     "ON CREATE SET r.predicate = k.predicate, r.datatype = k.datatype, r.lang = k.lang"
@@ -105,11 +105,15 @@ _RELS = (
 _MERGE_RELS = _RELS.replace("{op}", "MERGE")
 _CREATE_RELS = _RELS.replace("{op}", "CREATE")
 
-_CHECKPOINT = (
-    f"MATCH (r:{IMPORT_LABEL} {{sha256: $sha256}}) "
-    "SET r.batches_done = $batches_done, r.triples_added = r.triples_added + $added, r.updated = datetime() "
-    "RETURN r.path AS path"
-)
+def checkpoint_clause(added: str) -> str:
+    """``MATCH``/``SET`` advancing a file's import record by ``added`` (a ``$parameter`` or a variable)."""
+    return (
+        f"MATCH (r:{IMPORT_LABEL} {{sha256: $sha256}}) "
+        f"SET r.batches_done = $batches_done, r.triples_added = r.triples_added + {added}, r.updated = datetime() "
+    )
+
+
+_CHECKPOINT = checkpoint_clause("$added") + "RETURN r.path AS path"
 
 
 #: The error when a file's import record is deleted while the file is imported.
@@ -237,7 +241,7 @@ def write_batch(tx, batch: Batch, keys: dict, checkpoint: dict | None = None, fr
 
 def lock_writer(tx) -> None:
     """Take the kgft writer lock (first in every write transaction; serializes kgft writers)."""
-    tx.run(_LOCK).consume()
+    tx.run(LOCK).consume()
 
 
 def advance_checkpoint(tx, added: int, checkpoint: dict | None) -> None:

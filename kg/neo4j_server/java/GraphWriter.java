@@ -13,6 +13,7 @@ import org.neo4j.graphdb.Node;
 import org.neo4j.graphdb.Relationship;
 import org.neo4j.graphdb.RelationshipType;
 import org.neo4j.graphdb.ResourceIterable;
+import org.neo4j.graphdb.ResourceIterator;
 import org.neo4j.graphdb.Transaction;
 
 /**
@@ -141,35 +142,27 @@ final class GraphWriter {
      * Whether {@code s -[type]-> o} exists; locks both nodes first, as Cypher MERGE does.
      *
      * <p>Walks the subject's outgoing relationships of the type (RDF subjects rarely
-     * have many); past {@link #WALK_LIMIT} of them, walks whichever side has fewer.
+     * have many); past {@link #WALK_LIMIT} of them, walks the object's incoming ones
+     * instead if there are fewer.
      */
     private boolean connected(Node s, Node o, RelationshipType type) {
         tx.acquireWriteLock(s);
         tx.acquireWriteLock(o);
-        int seen = 0;
-        try (ResourceIterable<Relationship> rels = s.getRelationships(Direction.OUTGOING, type)) {
-            for (Relationship rel : rels) {
-                if (rel.getEndNode().equals(o)) {
+        try (ResourceIterable<Relationship> rels = s.getRelationships(Direction.OUTGOING, type);
+                ResourceIterator<Relationship> it = rels.iterator()) {
+            for (int seen = 0; it.hasNext(); seen++) {
+                if (seen == WALK_LIMIT && o.getDegree(type, Direction.INCOMING) < s.getDegree(type, Direction.OUTGOING)) {
+                    return hasIncomingFrom(o, s, type);
+                }
+                if (it.next().getEndNode().equals(o)) {
                     return true;
                 }
-                if (++seen > WALK_LIMIT) {
-                    break;
-                }
-            }
-            if (seen <= WALK_LIMIT) {
-                return false;
             }
         }
-        if (o.getDegree(type, Direction.INCOMING) >= s.getDegree(type, Direction.OUTGOING)) {
-            try (ResourceIterable<Relationship> rels = s.getRelationships(Direction.OUTGOING, type)) {
-                for (Relationship rel : rels) {
-                    if (rel.getEndNode().equals(o)) {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        }
+        return false;
+    }
+
+    private static boolean hasIncomingFrom(Node o, Node s, RelationshipType type) {
         try (ResourceIterable<Relationship> rels = o.getRelationships(Direction.INCOMING, type)) {
             for (Relationship rel : rels) {
                 if (rel.getStartNode().equals(s)) {
