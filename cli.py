@@ -12,20 +12,12 @@ from __future__ import annotations
 import functools
 import json
 import os
+import pathlib
 
 import click
 
 from kg.errors import KgftError
-from kg.stores import store_options
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("kgft")
-    except Exception:  # noqa: BLE001 - running from a source tree without install
-        return "0.1.0+src"
+from pipelines.version import kgft_version
 
 
 class KgftGroup(click.Group):
@@ -63,13 +55,62 @@ def quiet_option(func):
     return wrapper
 
 
+def tracker_option(func):
+    """``--tracker``: where per-epoch and final metrics go (pipelines.tracking)."""
+    from pipelines.tracking import TRACKERS
+
+    return click.option(
+        "--tracker", type=click.Choice(TRACKERS), default="auto", show_default=True,
+        help="Experiment tracking: TensorBoard event files in OUT/tensorboard (auto: when installed), "
+             "an MLflow run (MLFLOW_TRACKING_URI, default OUT/mlruns), or none.",
+    )(func)
+
+
+def store_options(func=None, *, allow_neo4j: bool = True):
+    """Click decorator adding ``--store DIR`` and (optionally) ``--neo4j``.
+
+    The command receives ``store_dir`` (``Path`` or ``None``) and ``neo4j``
+    (``bool``) and calls :func:`kg.open_store.open_store` with them. Giving both
+    options is a usage error (exit code 2, one line).
+
+    Args:
+        func: The command function (when used without parentheses).
+        allow_neo4j (bool): Also add ``--neo4j``. (default: ``True``)
+    """
+
+    def decorate(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            store_dir = kwargs.get("store_dir")
+            if kwargs.get("neo4j") and store_dir is not None:
+                raise click.UsageError("--store and --neo4j are mutually exclusive; pass only one")
+            if not allow_neo4j:
+                kwargs["neo4j"] = False
+            return f(*args, **kwargs)
+
+        wrapped = wrapper
+        if allow_neo4j:
+            wrapped = click.option(
+                "--neo4j", is_flag=True, help="Use the Neo4j server (NEO4J_URI/NEO4J_USERNAME/NEO4J_PASSWORD)."
+            )(wrapped)
+        return click.option(
+            "--store",
+            "store_dir",
+            type=click.Path(file_okay=False, path_type=pathlib.Path),
+            default=None,
+            help="Embedded store directory (default: $KGFT_HOME/store).",
+        )(wrapped)
+
+    return decorate(func) if func is not None else decorate
+
+
 def emit_json(obj) -> None:
     """Print ``obj`` as indented JSON."""
     click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
 
 
 @click.group(cls=KgftGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "--version", "-V", prog_name="kgft")
+@click.version_option(kgft_version(), "--version", "-V", prog_name="kgft")
 def cli() -> None:
     """kgft: bring domain knowledge graphs into model fine-tuning.
 
@@ -214,22 +255,26 @@ def _store_label(store_dir, neo4j: bool) -> str:
 
 @ontology.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", default=None, help="RDF format (turtle, nt, nquads, trig, rdfxml, jsonld); default: from the extension or content.")
+@click.option("--format", "fmt", default=None, help="RDF format (turtle, nt, nquads, trig, rdfxml, jsonld) or obo; default: from the extension or content.")
+@click.option("--base", "base_iri", default=None, metavar="IRI", help="Base IRI for relative IRIs (@base/xml:base in a file still apply); default: the file's file:// URI.")
 @store_options
 @quiet_option
-def ontology_import(files, fmt, store_dir, neo4j) -> None:
-    """Import RDF/OWL/SKOS FILES (optionally .gz); re-importing a file adds nothing.
+def ontology_import(files, fmt, base_iri, store_dir, neo4j) -> None:
+    """Import RDF/OWL/SKOS or OBO FILES (optionally .gz); re-importing a file adds nothing.
+
+    An OBO file gives the triples of the ontology's OWL release (OBO Foundry
+    PURLs, rdfs:label, oboInOwl synonyms and xrefs, rdfs:subClassOf).
 
     Embedded store: each file all-or-nothing. Neo4j: resumable after a crash.
     """
     from pathlib import Path
 
-    from kg.stores import open_store
+    from kg.open_store import open_store
 
     store = open_store(store_dir, neo4j)
     try:
         for name in files:
-            res = store.import_file(Path(name), format=fmt)
+            res = store.import_file(Path(name), format=fmt, base_iri=base_iri)
             rate = res.triples_read / res.seconds if res.seconds > 0 else 0.0
             click.echo(
                 f"{name}: {res.triples_read} triples read, {res.triples_added} added "
@@ -276,7 +321,7 @@ _convert_command(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def ontology_stats(store_dir, neo4j, as_json) -> None:
     """Count triples, classes, individuals, properties, labelled entities and predicates."""
-    from kg.stores import open_store
+    from kg.open_store import open_store
 
     store = open_store(store_dir, neo4j, read_only=True)
     try:
@@ -298,21 +343,19 @@ def ontology_stats(store_dir, neo4j, as_json) -> None:
 @ontology.command("export")
 @store_options
 @click.option("--format", "fmt", default="nt", show_default=True, help="Output format: nt, nquads, turtle, trig, rdfxml, jsonld.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file (written atomically).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="Output file (written atomically; a symlink's target is replaced, a device or FIFO written in place), or - for stdout.")
 @quiet_option
 def ontology_export(store_dir, neo4j, fmt, output) -> None:
-    """Write every triple of the store to a file."""
-    from pathlib import Path
-
-    from kg.export import export_store
-    from kg.stores import open_store
+    """Write every triple of the store to a file, or to stdout with -o -."""
+    from kg.export import STDOUT, export_store
+    from kg.open_store import open_store
 
     store = open_store(store_dir, neo4j, read_only=True)
     try:
-        n = export_store(store, Path(output), fmt)
+        n = export_store(store, output, fmt)
     finally:
         store.close()
-    click.echo(f"{output}: {n} triples")
+    click.echo(f"{output}: {n} triples", err=output == STDOUT)
 
 
 @ontology.command("align")
@@ -328,8 +371,8 @@ def ontology_align(store_dir, neo4j, max_group, namespaces, predicates, as_json)
     explanations can walk from WordNet to a polarity concept. Re-running adds nothing.
     """
     from kg.align import align_labels
-    from kg.store import LABEL_PREDICATES
-    from kg.stores import open_store
+    from kg.open_store import open_store
+    from kg.store_protocol import LABEL_PREDICATES
 
     store = open_store(store_dir, neo4j)
     try:
@@ -355,16 +398,23 @@ def query() -> None:
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind ?NAME to VALUE (<iri>, prefix:name, number, or text). Repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True, help="Output format.")
 @click.option("--write", is_flag=True, help="Allow SPARQL UPDATE (INSERT/DELETE/LOAD/CLEAR/DROP/CREATE).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
+              help="Stop a query running longer than this (0: no limit). Ctrl-C and SIGTERM stop it too.")
+@click.option("--allow-service", is_flag=True, help="Allow federated SERVICE (and LOAD): requests to other servers.")
 @store_options(allow_neo4j=False)
-def query_sparql(query_text, params, fmt, write, store_dir, neo4j) -> None:
-    """Run a SPARQL QUERY (text, or @FILE) on the embedded store."""
+def query_sparql(query_text, params, fmt, write, timeout, allow_service, store_dir, neo4j) -> None:
+    """Run a SPARQL QUERY (text, or @FILE) on the embedded store.
+
+    Queries share the store with other readers; they never reach the network
+    unless --allow-service is given.
+    """
     from kg.query import format_result, read_query_text, run_sparql
-    from kg.stores import open_store
+    from kg.open_store import open_store
 
     text = read_query_text(query_text)
     store = open_store(store_dir, read_only=not write)
     try:
-        result = run_sparql(store, text, params, write=write)
+        result = run_sparql(store, text, params, write=write, timeout=timeout, allow_service=allow_service)
     finally:
         store.close()
     click.echo(format_result(result, fmt), nl=False)
@@ -428,11 +478,12 @@ def query_cypher(query_text, params, fmt, write) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
 @click.option("--write-neo4j", is_flag=True, help="Afterwards set n.embedding on the Neo4j :Resource nodes.")
+@tracker_option
 @quiet_option
 @click.pass_context
 def embed(ctx, triples_dir, store_dir, neo4j, model_name, dim, epochs, out, neg, batch_size, lr, loss, negatives, margin,
           adv_temperature, regularizer, reg_weight, sparse, p_norm, inverse, include_literals, eval_every, patience,
-          seed, device, threads, resume, write_neo4j) -> None:
+          seed, device, threads, resume, write_neo4j, tracker) -> None:
     """Learn entity embeddings (TransE, DistMult, ComplEx, RotatE, R-GCN) with filtered evaluation.
 
     Give the graph with exactly one of --triples DIR, --store DIR or --neo4j, and
@@ -449,17 +500,20 @@ def embed(ctx, triples_dir, store_dir, neo4j, model_name, dim, epochs, out, neg,
     from pathlib import Path
 
     from pipelines.embed import embed as run_embed
+    from pipelines.tracking import epoch_logger, log_finished_run, make_tracker
 
     out = Path(out)
+    tracking = make_tracker(tracker, out)
+    ctx.call_on_close(tracking.close)
     options = dict(num_negatives=neg, batch_size=batch_size, lr=lr, loss=loss, negatives=negatives, margin=margin,
                    adversarial_temperature=adv_temperature, regularizer=regularizer, reg_weight=reg_weight,
                    sparse=sparse, p_norm=p_norm, inverse=inverse, include_literals=include_literals,
-                   eval_every=eval_every, patience=patience, seed=seed)
+                   eval_every=eval_every, patience=patience, seed=seed, on_epoch_end=epoch_logger(tracking, seed))
     if triples_dir is not None:
         result = run_embed(Path(triples_dir), model_name, dim, epochs, out, device=device, resume=resume,
                            threads=threads, **options)
     else:
-        from kg.stores import open_store
+        from kg.open_store import open_store
 
         store = open_store(store_dir, neo4j, read_only=True)
         extra = {"neo4j": True} if neo4j else {"store_dir": str(Path(store_dir).resolve())}
@@ -468,12 +522,16 @@ def embed(ctx, triples_dir, store_dir, neo4j, model_name, dim, epochs, out, neg,
                                threads=threads, extra_config=extra, **options)
         finally:
             store.close()
+    log_finished_run(tracking, result.config, result.metrics, out)
     m = result.metrics
     click.echo(f"{out}: {result.config['num_entities']} entities, {result.config['num_base_relations']} relations, "
                f"{m['epochs_run']} epochs (best {m['best_epoch']}), {m['triples_per_second']:,.0f} triples/s")
-    click.echo(f"test (filtered, {m['count']} ranks, {m['excluded_unseen']} triples with unseen entities excluded): "
-               f"mrr {m['mrr']:.4f}  hits@1 {m['hits@1']:.4f}  hits@3 {m['hits@3']:.4f}  "
-               f"hits@10 {m['hits@10']:.4f}  mean_rank {m['mean_rank']:.1f}")
+    if "mrr" not in m:
+        click.echo(f"test: {m['note']}")
+    else:
+        click.echo(f"test (filtered, {m['count']} ranks, {m['excluded_unseen']} triples with unseen entities excluded): "
+                   f"mrr {m['mrr']:.4f}  hits@1 {m['hits@1']:.4f}  hits@3 {m['hits@3']:.4f}  "
+                   f"hits@10 {m['hits@10']:.4f}  mean_rank {m['mean_rank']:.1f}")
     if write_neo4j:
         from pipelines.embed_neo4j import export_embeddings_neo4j
 
@@ -515,8 +573,10 @@ def _train_summary_line(metrics: dict) -> str:
 @click.option("--baseline", is_flag=True, default=None, help="Train without knowledge (the control run).")
 @click.option("--knowledge-control", type=click.Choice(["none", "shuffled"]), default=None,
               help="'shuffled': the same entity vectors permuted across entities (seeded).")
-@click.option("--init/--no-init", default=None, help="Initialize linked tokens from entity vectors (default on).")
-@click.option("--reg-weight", type=float, default=None, help="Weight of the graph regularizer; 0 turns it off.")
+@click.option("--init/--no-init", default=None,
+              help="Ablation: also initialize linked tokens' embeddings from entity vectors (default off).")
+@click.option("--reg-weight", type=float, default=None,
+              help="Ablation: weight of the token-level graph regularizer (default 0, off).")
 @click.option("--joint", is_flag=True, default=None, help="Also train the KGE model with its own loss.")
 @click.option("--projection", type=click.Choice(["fixed", "learned"]), default=None,
               help="Entity-to-token projection: fixed random orthogonal or learned.")
@@ -535,6 +595,29 @@ def _train_summary_line(metrics: dict) -> str:
               help="Document vector: final LSTM states (default), or max/mean over its outputs.")
 @click.option("--class-weight", type=click.Choice(["none", "balanced"]), default=None,
               help="balanced: weigh rare classes up in the loss (default none).")
+@click.option("--lr-schedule", type=click.Choice(["cosine", "constant"]), default=None,
+              help="cosine (warm-up then decay, default) or constant learning rate.")
+@click.option("--embedding-dropout", type=float, default=None, help="Dropout on the BiLSTM's input vectors.")
+@click.option("--channel/--no-channel", "channel_enabled", default=None,
+              help="The knowledge channel: concepts and their ancestors beside each word, a bag of ancestors "
+                   "beside the head (default on for knowledge runs).")
+@click.option("--concept-dim", "channel_concept_dim", type=int, default=None, help="Concept vector size.")
+@click.option("--ancestor-depth", "channel_ancestor_depth", type=int, default=None,
+              help="Parent hops followed from a linked concept.")
+@click.option("--vote", "channel_vote", type=float, default=None,
+              help="Initial weight from each class's concept to its class (0: none).")
+@click.option("--channel-reg", "channel_reg", type=float, default=None,
+              help="Weight of the pull of concept vectors toward the graph's.")
+@click.option("--channel-lr-scale", "channel_lr_scale", type=float, default=None,
+              help="Learning-rate multiplier of the channel's concept vectors and bag weights.")
+@click.option("--channel-init", "channel_init", type=click.Choice(["graph", "random"]), default=None,
+              help="Concept vectors from the graph embedding (default) or random (ablation).")
+@click.option("--class-map", "channel_class_map", type=click.Path(dir_okay=False, exists=True, path_type=str),
+              default=None, help="Class-to-concept map (TOML/JSON); default the one shipped for the dataset.")
+@click.option("--max-entity-share", "linking_max_entity_share", type=float, default=None,
+              help="Drop entities linked in more than this share of training texts (generic concepts).")
+@click.option("--text-column", default=None, help="Text column of a CSV/TSV/JSONL dataset (default 'text').")
+@click.option("--label-column", default=None, help="Label column of a CSV/TSV/JSONL dataset (default 'label').")
 @click.option("--train-fraction", type=float, default=None, help="Share of the training split to use.")
 @click.option("--max-train", type=int, default=None, help="Cap on training examples.")
 @click.option("--max-test", type=int, default=None, help="Cap on test examples.")
@@ -542,8 +625,9 @@ def _train_summary_line(metrics: dict) -> str:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=str), required=True,
               help="Run directory to create (or continue with --resume).")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in --out with its saved settings.")
+@tracker_option
 @quiet_option
-def train_cmd(config_file, out, resume, **options) -> None:
+def train_cmd(config_file, out, resume, tracker, **options) -> None:
     """Fine-tune the BiLSTM classifier, with or without knowledge from the graph.
 
     Writes config, vocabulary, checkpoints (every epoch), metrics.json and PNG
@@ -551,15 +635,20 @@ def train_cmd(config_file, out, resume, **options) -> None:
     """
     from pathlib import Path
 
+    from pipelines.tracking import epoch_logger, log_finished_run, make_tracker
     from pipelines.train import train
     from pipelines.train_config import resolve_config
 
     config = resolve_config(config_file, options)
+    tracking = make_tracker(tracker, out)
     try:
-        result = train(config, Path(out), resume=resume)
+        result = train(config, Path(out), resume=resume, on_epoch_end=epoch_logger(tracking, config.seed))
+        log_finished_run(tracking, result.config, result.metrics, result.run_dir)
     except KeyboardInterrupt:
         raise click.ClickException(f"interrupted: a checkpoint was saved; continue with "
                                    f"`kgft train --out {out} --resume`") from None
+    finally:
+        tracking.close()
     if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
         click.echo(f"{result.config['kind']} run in {out}: {_train_summary_line(result.metrics)}")
 
@@ -568,7 +657,7 @@ def train_cmd(config_file, out, resume, **options) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=str), default="runs/main", show_default=True,
               help="Work directory: store, embedding run, baseline and knowledge runs.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=str), default=None,
-              help="Training TOML (default: examples/imdb_quick.toml).")
+              help="Training TOML (default: the shipped pipelines/quickstart.toml).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Training device.")
 @click.option("--max-train", type=int, default=None, help="Cap on training reviews.")
 @click.option("--epochs", type=int, default=None, help="Maximum epochs.")
@@ -584,6 +673,32 @@ def quickstart_cmd(out, config_file, device, max_train, epochs) -> None:
 
     result = quickstart(out, config_file, {"device": device, "max_train": max_train, "epochs": epochs})
     click.echo(result.table())
+
+
+@cli.command("predict")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=str))
+@click.argument("input_path", metavar="INPUT", type=str)
+@click.option("-o", "--output", required=True,
+              help="Predictions: a .csv or .jsonl file, or - (JSONL on standard output).")
+@click.option("--text-column", default="text", show_default=True, help="Text column of CSV/TSV/JSONL input.")
+@click.option("--seed", type=int, default=None, help="Which seed's best model (default: the run's first).")
+@click.option("--entities", is_flag=True, help="Also write the graph entities linked in each text.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", help="Device.")
+@quiet_option
+def predict_cmd(run_dir, input_path, output, text_column, seed, entities, device) -> None:
+    """Predict labels for INPUT (CSV/TSV/JSONL, text lines, or - for stdin) with a trained run.
+
+    Streams the input in batches through the run's own tokenizer, linker and
+    knowledge; writes the predicted label and every class probability.
+    """
+    from pipelines.predict import predict_texts
+
+    result = predict_texts(run_dir, input_path, output, text_column=text_column, seed=seed, entities=entities,
+                           device=device, progress_bar=output != "-")
+    if output != "-":
+        counts = ", ".join(f"{k} {v}" for k, v in result.label_counts.items())
+        click.echo(f"{result.texts} texts predicted in {result.seconds:.1f} s ({result.texts_per_s:.0f}/s): "
+                   f"{counts} -> {output}")
 
 
 @cli.command("evaluate")
@@ -607,16 +722,6 @@ def evaluate_cmd(run_dir, dataset, device, as_json) -> None:
 
 
 # ---------------------------------------------------------------- explain / report
-
-
-def _write_atomic(path: str, text: str) -> None:
-    from pathlib import Path
-
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
 
 
 @cli.command("explain")
@@ -668,7 +773,9 @@ def explain_cmd(run_dir, text, text_file, store_dir, neo4j, top_k, fmt, output, 
         result.save(output)
         click.echo(f"wrote {output}", err=True)
     elif output:
-        _write_atomic(output, out if out.endswith("\n") else out + "\n")
+        from kg.fsutil import write_text_atomic
+
+        write_text_atomic(output, out if out.endswith("\n") else out + "\n")
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(out.rstrip("\n"))

@@ -67,6 +67,25 @@ def build_file(mirror: Path, out: Path, copies: int) -> int:
     return len(base) * copies
 
 
+def bench_file(given: Path | None, folder: Path, copies: int) -> Path:
+    """The N-Triples file to import: ``given``, else one built from ``$KGFT_DATA_MIRROR`` into ``folder``.
+
+    Raises:
+        SystemExit: no file was given and ``KGFT_DATA_MIRROR`` is not set.
+    """
+    if given is not None:
+        return given
+    mirror = os.environ.get("KGFT_DATA_MIRROR")
+    if not mirror:
+        raise SystemExit("set KGFT_DATA_MIRROR (the offline data mirror) or pass --file")
+    path = folder / "bench.nt"
+    t0 = time.perf_counter()
+    n = build_file(Path(mirror), path, copies)
+    print(f"built {path.name}: {n:,} triples, {path.stat().st_size / 1e6:.0f} MB "
+          f"in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    return path
+
+
 def worker(kind: str, path: Path, store_dir: Path) -> dict:
     """Load ``path`` one way (run in a fresh process) and report time and peak memory."""
     start = time.perf_counter()
@@ -118,16 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     with tempfile.TemporaryDirectory(prefix="kgft-bench-") as tmp:
-        path = args.file
-        if path is None:
-            mirror = os.environ.get("KGFT_DATA_MIRROR")
-            if not mirror:
-                raise SystemExit("set KGFT_DATA_MIRROR (the offline data mirror) or pass --file")
-            path = Path(tmp) / "bench.nt"
-            t0 = time.perf_counter()
-            n = build_file(Path(mirror), path, args.copies)
-            print(f"built {path.name}: {n:,} triples, {path.stat().st_size / 1e6:.0f} MB "
-                  f"in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+        path = bench_file(args.file, Path(tmp), args.copies)
         ref = run_worker("rdflib", path, Path(tmp) / "unused")
         ours = run_worker("kgft", path, Path(tmp) / "store")
         memory = run_worker("oxrdflib-memory", path, Path(tmp) / "unused")

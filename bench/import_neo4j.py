@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from import_embedded import build_file
+    from import_embedded import bench_file
 
     from kg.neo4j_store import DEFAULT_BATCH_SIZE, Neo4jStore
     from kg.progress import set_quiet
@@ -151,14 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     batch_size = args.batch_size or DEFAULT_BATCH_SIZE
     out_path = "merge" if args.merge_path else "fresh"
     with tempfile.TemporaryDirectory(prefix="kgft-bench-") as tmp:
-        path = args.file
-        if path is None:
-            mirror = os.environ.get("KGFT_DATA_MIRROR")
-            if not mirror:
-                raise SystemExit("set KGFT_DATA_MIRROR (the offline data mirror) or pass --file")
-            path = Path(tmp) / "bench.nt"
-            n = build_file(Path(mirror), path, args.copies)
-            print(f"built {path.name}: {n:,} triples, {path.stat().st_size / 1e6:.0f} MB")
+        path = bench_file(args.file, Path(tmp), args.copies)
 
         parsed, parse_s = parse_rate(path)
         print(f"parse only (pyoxigraph): {parsed:,} triples in {parse_s:.1f}s = {parsed / parse_s:,.0f} triples/s")

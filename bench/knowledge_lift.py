@@ -22,8 +22,13 @@ Grids are TOML files (``examples/study_cpu.toml``, ``examples/study_full.toml``)
 
 Layout of ``--out``: ``knowledge/<source>/`` (Turtle, store, embedding runs),
 ``runs/<dataset>/f<percent>/<arm>/`` (training run directories), ``study.json``
-(grid, command, machine, wall time and one line per run) and ``report/``.
-Finished runs are kept, interrupted ones resumed, so rerunning continues.
+(grid, command, machine, wall time, one line per run and, per dataset and
+fraction, the paired comparisons knowledge - baseline, shuffled - baseline and
+knowledge - shuffled on the same test examples: :mod:`pipelines.paired`) and
+``report/``. Finished runs are kept, interrupted ones resumed, so rerunning
+continues; a run directory whose saved configuration differs from the grid's
+is refused, never silently reused. ``--floor`` adds the TF-IDF + logistic
+regression floor with and without the graph features (``bench/linear_floor.py``).
 
 Run (CPU, reduced):  ``KGFT_DATA_MIRROR=/work/shared/data .venv/bin/python bench/knowledge_lift.py --grid cpu``
 Run (GPU, full):     ``.venv/bin/python bench/knowledge_lift.py --grid full --device auto``
@@ -47,6 +52,7 @@ if str(REPO) not in sys.path:  # run as a script from a source checkout
     sys.path.insert(0, str(REPO))
 
 from kg.errors import ConfigError, KgftError  # noqa: E402
+from pipelines.run_dir import RunDir, write_json  # noqa: E402
 
 logger = logging.getLogger("knowledge_lift")
 
@@ -158,9 +164,8 @@ def prepare_knowledge(name: str, parts: list[Part], cache: Path, embed: dict, de
     """
     import kg.convert as conv
     from kg.align import align_labels
-    from kg.stores import open_store
+    from kg.open_store import open_store
     from pipelines.knowledge import embed_store, is_embedding_run
-    from pipelines.train import write_json
 
     root = cache / name
     tag = "-".join(f"{k}{v}" for k, v in sorted(embed.items()) if k not in ("threads", "device"))
@@ -203,11 +208,74 @@ def prepare_knowledge(name: str, parts: list[Part], cache: Path, embed: dict, de
     return embedding, {**facts, "embedding_run": str(embedding), "kge_test_mrr": metrics.get("mrr")}
 
 
-def run_grid(grid: Grid, out: Path, cache: Path, device: str, threads: int | None, prepare_only: bool) -> dict:
+def check_same_config(run_dir: Path, config) -> None:
+    """Refuse a run directory that holds a run of another configuration.
+
+    Raises:
+        ConfigError: the saved ``config.json`` differs (device and threads aside).
+    """
+    saved = RunDir(run_dir).config
+    if not saved.is_file():
+        return
+    ignore = {"device", "threads"}
+    old = {k: v for k, v in json.loads(saved.read_text(encoding="utf-8"))["train"].items() if k not in ignore}
+    new = {k: v for k, v in config.to_dict().items() if k not in ignore}
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    if changed:
+        raise ConfigError(f"{run_dir} holds a run with other settings ({', '.join(changed[:6])})",
+                          hint="remove it, or give the study another --out")
+
+
+def compare_arms(runs: dict[str, Path]) -> dict:
+    """Paired comparisons of the arms of one cell (dataset and fraction)."""
+    from pipelines.paired import compare, correctness
+
+    correct = {arm: correctness(path) for arm, path in runs.items()}
+    pairs = (("knowledge", "baseline"), ("shuffled", "baseline"), ("knowledge", "shuffled"))
+    return {f"{a}-{b}": compare(correct[a], correct[b]).to_dict() for a, b in pairs if a in correct and b in correct}
+
+
+def run_cell(grid: Grid, dataset: str, fraction: float, out: Path, embedding: Path, device: str,
+             threads: int | None, floor: bool) -> tuple[list[dict], dict]:
+    """Train the arms of one dataset and fraction; their rows for ``study.json`` and their comparisons."""
+    from pipelines.train import train
+
+    rows, dirs = [], {}
+    for arm in ARMS:
+        run_dir = out / "runs" / dataset / f"f{round(fraction * 100):03d}" / arm
+        config = grid.train_config(dataset, fraction, arm, embedding, device, threads)
+        check_same_config(run_dir, config)
+        run = RunDir(run_dir)
+        if run.is_finished():
+            logger.info("%s: done already", run_dir)
+            metrics = json.loads(run.metrics.read_text(encoding="utf-8"))
+            run_config = json.loads(run.config.read_text(encoding="utf-8"))
+        else:
+            logger.info("training %s", run_dir)
+            result = train(config, run_dir, resume=True)
+            metrics, run_config = result.metrics, result.config
+        dirs[arm] = run_dir
+        rows.append({"dataset": dataset, "fraction": fraction, "arm": arm, "run_dir": str(run_dir),
+                     "accuracy": metrics["accuracy"], "accuracy_std": metrics.get("accuracy_std", 0.0),
+                     "macro_f1": metrics["macro_f1"], "seeds": metrics.get("seeds", 1),
+                     "n_train": run_config.get("dataset", {}).get("train"),
+                     "device": run_config.get("device"), "wall_time_s": run_config.get("wall_time_s"),
+                     "kgft_version": run_config.get("kgft_version")})
+    cell = {"dataset": dataset, "fraction": fraction, "paired": compare_arms(dirs)}
+    if floor:
+        from bench.linear_floor import floor as linear_floor
+
+        config = grid.train_config(dataset, fraction, "knowledge", embedding, device, threads)
+        cell["linear_floor"] = [linear_floor(config, config.seed + i) for i in range(grid.seeds)]
+    return rows, cell
+
+
+def run_grid(grid: Grid, out: Path, cache: Path, device: str, threads: int | None, prepare_only: bool,
+             floor: bool = False) -> dict:
     """Prepare the knowledge, train every run of ``grid`` into ``out/runs`` and write ``out/study.json``."""
     import torch
 
-    from pipelines.train import kgft_version, train, write_json
+    from pipelines.version import kgft_version
 
     start = time.perf_counter()
     summary = {"grid": grid.name, "command": " ".join(sys.argv), "kgft_version": kgft_version(),
@@ -217,7 +285,7 @@ def run_grid(grid: Grid, out: Path, cache: Path, device: str, threads: int | Non
                "device": device, "settings": {"train": grid.train, "datasets": grid.per_dataset,
                                               "knowledge": grid.embed, "seeds": grid.seeds,
                                               "fractions": grid.fractions},
-               "knowledge": {}, "runs": []}
+               "knowledge": {}, "runs": [], "cells": []}
     embeddings = {}
     for dataset in grid.datasets:
         name = grid.knowledge_of(dataset)
@@ -228,28 +296,29 @@ def run_grid(grid: Grid, out: Path, cache: Path, device: str, threads: int | Non
     if not prepare_only:
         for dataset in grid.datasets:
             for fraction in grid.fractions:
-                for arm in ARMS:
-                    run_dir = out / "runs" / dataset / f"f{round(fraction * 100):03d}" / arm
-                    config = grid.train_config(dataset, fraction, arm, embeddings[grid.knowledge_of(dataset)],
-                                               device, threads)
-                    if (run_dir / "metrics.json").is_file():
-                        logger.info("%s: done already", run_dir)
-                        metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-                        run_config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-                    else:
-                        logger.info("training %s", run_dir)
-                        result = train(config, run_dir, resume=True)
-                        metrics, run_config = result.metrics, result.config
-                    summary["runs"].append({
-                        "dataset": dataset, "fraction": fraction, "arm": arm, "run_dir": str(run_dir),
-                        "accuracy": metrics["accuracy"], "accuracy_std": metrics.get("accuracy_std", 0.0),
-                        "macro_f1": metrics["macro_f1"], "seeds": metrics.get("seeds", 1),
-                        "device": run_config.get("device"), "wall_time_s": run_config.get("wall_time_s"),
-                        "kgft_version": run_config.get("kgft_version")})
-                    write_json(out / "study.json", {**summary, "wall_s": round(time.perf_counter() - start, 1)})
+                rows, cell = run_cell(grid, dataset, fraction, out, embeddings[grid.knowledge_of(dataset)], device,
+                                      threads, floor)
+                summary["runs"] += rows
+                summary["cells"].append(cell)
+                write_json(out / "study.json", {**summary, "wall_s": round(time.perf_counter() - start, 1)})
     summary["wall_s"] = round(time.perf_counter() - start, 1)
     write_json(out / "study.json", summary)
     return summary
+
+
+def cells_markdown(cells: list[dict]) -> str:
+    """The paired comparisons (and linear floors) of every cell as a Markdown table."""
+    lines = ["| dataset | fraction | KG - baseline (95% CI) | shuffled - baseline (95% CI) | KG - shuffled (95% CI) "
+             "| TF-IDF+LR / +graph / +shuffled |", "|---|---|---|---|---|---|"]
+    for cell in cells:
+        paired = cell["paired"]
+        cols = [f"{p['diff']:+.4f} ({p['ci_low']:+.4f} .. {p['ci_high']:+.4f})" if (p := paired.get(key)) else "-"
+                for key in ("knowledge-baseline", "shuffled-baseline", "knowledge-shuffled")]
+        floor = cell.get("linear_floor")
+        lin = "-" if not floor else " / ".join(
+            f"{sum(f[arm]['test'] for f in floor) / len(floor):.4f}" for arm in ("tfidf", "tfidf+graph", "tfidf+shuffled"))
+        lines.append(f"| {cell['dataset']} | {cell['fraction']:g} | " + " | ".join(cols) + f" | {lin} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default=None, help="comma-separated subset of the grid's datasets")
     parser.add_argument("--seeds", type=int, default=None, help="override the grid's seed count")
     parser.add_argument("--prepare-only", action="store_true", help="only prepare (and cache) the knowledge")
+    parser.add_argument("--floor", action="store_true", help="add the TF-IDF + logistic-regression floor")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -278,12 +348,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.seeds:
             grid.seeds = args.seeds
         out = args.out or Path("runs") / f"knowledge-lift-{grid.name}"
-        summary = run_grid(grid, out, args.cache or out / "knowledge", args.device, args.threads, args.prepare_only)
+        summary = run_grid(grid, out, args.cache or out / "knowledge", args.device, args.threads, args.prepare_only,
+                           args.floor)
         if not args.prepare_only:
             from pipelines.report import report
 
             result = report([out / "runs"], out / "report")
             print(result.markdown())
+            print(cells_markdown(summary["cells"]))
             print(f"study of {len(summary['runs'])} runs in {summary['wall_s'] / 60:.1f} min: {out}/study.json, "
                   f"report in {out}/report/")
     except KgftError as exc:

@@ -12,7 +12,7 @@ senses of "good" stay apart), and IRIs used as predicates are left out
 (``kgft:polarity`` is not the concept "polarity").
 
 The source of an entity is its namespace (:func:`source_of`). Everything goes
-through the :class:`kg.store.Store` protocol (``labels``, ``stats``,
+through the :class:`kg.store_protocol.Store` protocol (``labels``, ``stats``,
 ``add_triples``), so the step works on the embedded store and on Neo4j alike;
 triples are added in a sorted order with the smaller IRI as subject, so a
 re-run adds nothing.
@@ -29,7 +29,7 @@ from typing import Sequence
 from kg.convert.namespaces import KG, LEXICON, MESH, MESH_CATEGORY, SKOS
 from kg.errors import ConfigError
 from kg.linking.normalize import label_keys
-from kg.store import LABEL_PREDICATES
+from kg.store_protocol import LABEL_PREDICATES
 
 logger = logging.getLogger(__name__)
 
@@ -150,9 +150,9 @@ def align_labels(
     """Add ``skos:closeMatch`` between entities of different sources sharing a normalized label.
 
     Args:
-        store (kg.store.Store): An open, writable store (embedded or Neo4j).
+        store (kg.store_protocol.Store): An open, writable store (embedded or Neo4j).
         predicates (Sequence[str]): Label predicates to compare; default
-            :data:`kg.store.LABEL_PREDICATES` (labels and synonyms).
+            :data:`kg.store_protocol.LABEL_PREDICATES` (labels and synonyms).
         namespaces (Sequence[str]): Only entities under these namespaces, each
             namespace one source; default: every entity, sources from
             :func:`source_of`. (default: ``()``)

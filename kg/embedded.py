@@ -8,32 +8,43 @@ Oxigraph (RocksDB) store, so the graph lives in Oxigraph and the rdflib
 SPARQL (run by Oxigraph's engine) both work on the same data.
 
 Imports stream through :mod:`kg.parse` (file-scoped blank nodes, errors with
-file:line). A file's import is all-or-nothing: a small file is parsed fully in
-memory and then written; a large file is first parsed to the end (validation
-pass, nothing kept) and then streamed into the store with Oxigraph's bulk
-loader in chunks (200,000 statements, or 8 MB of N-Triples without blank
+file:line). A file's import is all-or-nothing: a file of at most
+:data:`TRANSACTION_QUADS` statements is parsed fully in memory and written in
+one transaction. A larger one is written with Oxigraph's bulk loader, which
+has no transactions, under an import journal (:mod:`kg.import_journal`): a
+rollback copy of the store is taken first (hard links, milliseconds), and a
+syntax error, Ctrl-C, SIGTERM or SIGHUP swaps it back; after a SIGKILL or a
+power loss the next open of the store does. Up to :data:`BUFFER_QUADS`
+statements are parsed in memory and then written; beyond that the file is
+loaded in chunks (200,000 statements, or 8 MB of N-Triples without blank
 nodes, which Oxigraph parses itself, several chunks at once on
-:data:`LOAD_THREADS` threads): memory stays bounded, and a syntax error
-anywhere leaves the store untouched.
-A crash during the bulk write can leave part of the file; importing the file
-again completes it (imports are idempotent: the graph is a set of triples).
+:data:`LOAD_THREADS` threads, alongside the validation pass), so memory stays
+bounded. Typed literals that Oxigraph stores as values (``"1.0"^^xsd:decimal``
+as ``1``) keep their written form beside the graph for export
+(:mod:`kg.lexical_forms`).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
 import time
+import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 from kg.errors import StoreError
-from kg.paths import shortest_paths as _shortest_paths
+from kg.import_journal import ImportJournal, recover
+from kg.interrupt import shielded, terminate_as_interrupt
+from kg.lexical_forms import form_quads, form_quads_of_lines, forms_graph, restore
 from kg.progress import progress
-from kg.store import LABEL_PREDICATES, ImportResult
-from kg.terms import node_id, to_ox, to_rdflib
+from kg.store_lock import LOCK_FILE, StoreLock
+from kg.store_protocol import LABEL_PREDICATES, ImportResult
+from kg.terms import to_ox, to_rdflib
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +79,23 @@ def _values(iris: Iterable[str]) -> str:
 
 def _bulk_load(store, text: bytes, format) -> int:
     store.bulk_load(text, format, lenient=True)
+    forms = form_quads_of_lines(text, format)
+    if forms:
+        store.bulk_extend(forms)
     return len(text)
 
 
 class EmbeddedStore:
-    """An on-disk RDF graph (rdflib API, Oxigraph storage) implementing ``kg.store.Store``.
+    """An on-disk RDF graph (rdflib API, Oxigraph storage) implementing ``kg.store_protocol.Store``.
 
     Args:
         directory (Path): Store directory; created on first write.
-        read_only (bool): Do not create a missing store; refuse writes. (default: ``False``)
+        read_only (bool): Do not create a missing store; refuse writes; share the
+            store with other readers (:mod:`kg.store_lock`). (default: ``False``)
 
     Raises:
         StoreError: the directory is not an Oxigraph store, is in use by another
-            process, or (``read_only``) does not exist.
+            process (a writer; for a writer, anyone), or (``read_only``) does not exist.
     """
 
     def __init__(self, directory: Path, read_only: bool = False) -> None:
@@ -91,6 +106,7 @@ class EmbeddedStore:
 
         self.directory = Path(directory)
         self.read_only = read_only
+        recover(self.directory)  # an import cut short by SIGKILL or a power loss (kg.import_journal)
         if read_only and not (self.directory / "CURRENT").exists():
             raise StoreError(
                 f"no kgft store at {self.directory}",
@@ -98,15 +114,21 @@ class EmbeddedStore:
             )
         if self.directory.exists() and not self.directory.is_dir():
             raise StoreError(f"store path {self.directory} is not a directory")
-        if self.directory.is_dir() and any(self.directory.iterdir()) and not (self.directory / "CURRENT").exists():
+        if (self.directory.is_dir() and any(p.name != LOCK_FILE for p in self.directory.iterdir())
+                and not (self.directory / "CURRENT").exists()):
             raise StoreError(
                 f"{self.directory} is not a kgft store (not empty, no Oxigraph data)",
                 hint="pass an empty or new directory to --store",
             )
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._ox = ox.Store(str(self.directory))
+            self._lock = StoreLock(self.directory, exclusive=not read_only)
         except OSError as exc:
+            raise StoreError(f"cannot open the store {self.directory}: {exc}") from exc
+        try:
+            self._ox = ox.Store.read_only(str(self.directory)) if read_only else ox.Store(str(self.directory))
+        except OSError as exc:
+            self._lock.release()
             if "lock" in str(exc).lower():
                 raise StoreError(
                     f"the store {self.directory} is in use by another process",
@@ -134,6 +156,7 @@ class EmbeddedStore:
         self.graph.close()
         self.graph = None
         self._ox = None
+        self._lock.release()
 
     @property
     def oxigraph(self):
@@ -148,12 +171,14 @@ class EmbeddedStore:
         return self.oxigraph
 
     # ------------------------------------------------------------ writing
-    def import_file(self, path: Path, format: str | None = None) -> ImportResult:
-        """Import one RDF file, all-or-nothing; re-importing adds nothing.
+    def import_file(self, path: Path, format: str | None = None, base_iri: str | None = None) -> ImportResult:
+        """Import one RDF file, all-or-nothing (also when interrupted); re-importing adds nothing.
 
         Args:
             path (Path): The file (any format of :mod:`kg.parse`, optionally ``.gz``).
             format (str, optional): Format name; detected when ``None``. (default: ``None``)
+            base_iri (str, optional): Base of relative IRIs (``@base``/``xml:base`` in the
+                file still apply); the file's ``file://`` URI when ``None``. (default: ``None``)
 
         Returns:
             ImportResult: triples read and added, format, seconds.
@@ -161,66 +186,95 @@ class EmbeddedStore:
         Raises:
             ParseError: a syntax error (the store is unchanged), unknown format, invalid UTF-8.
             DataError: the file cannot be read.
+            KeyboardInterrupt: Ctrl-C, SIGTERM or SIGHUP (the store is unchanged).
         """
-        from itertools import islice
-
-        from kg.parse import (
-            detect_format,
-            has_blank_node_labels,
-            iter_quads,
-            validate,
-        )
+        from kg.parse import detect_format
 
         # No local reference to the Oxigraph store: a traceback must not keep its lock alive.
         self._writable()
         start = time.perf_counter()
         path = Path(path)
         fmt = detect_format(path, format)
-        before = len(self.oxigraph)
-        label = f"import {path.name}"
-        quads = iter_quads(path, fmt)
-        buffer = list(islice(quads, BUFFER_QUADS + 1))
-        if len(buffer) <= BUFFER_QUADS:
-            # The whole file is parsed: nothing can fail half-way any more.
-            read = len(buffer)
-            if read <= TRANSACTION_QUADS:
-                self.oxigraph.extend(buffer)
-            else:
-                self.oxigraph.bulk_extend(progress(buffer, desc=label, unit=" triples"))
-        else:
-            # Large file: parse to the end first (validation), then load it in
-            # chunks (Oxigraph's bulk loader grows with its input; chunks keep memory flat).
-            del buffer, quads
-            if fmt == "nt" and not has_blank_node_labels(path):
-                # Nothing to rename: Oxigraph parses each chunk itself (no Python objects;
-                # lenient, as the validation pass checks every IRI).
-                read = self._validate_and_load(path, fmt, label, empty=before == 0)
-            else:
-                _, read = validate(path, fmt, desc=f"check {path.name}")
-                statements = iter(progress(iter_quads(path, fmt), total=read, desc=label, unit=" triples"))
-                while chunk := list(islice(statements, BUFFER_QUADS)):
-                    self.oxigraph.bulk_extend(chunk)
-        self.oxigraph.flush()
-        added = len(self.oxigraph) - before
+        before = self.count()
+        with terminate_as_interrupt():
+            read = self._write_file(path, fmt, base_iri)
+        added = self.count() - before
         seconds = time.perf_counter() - start
         log.info("imported %s: %d triples read, %d added in %.2fs", path, read, added, seconds)
         return ImportResult(path=str(path), format=fmt, triples_read=read, triples_added=added, seconds=seconds)
 
-    def _validate_and_load(self, path: Path, fmt: str, label: str, empty: bool) -> int:
-        """Validate an N-Triples file and bulk-load it in chunks; returns the statements read.
+    def _write_file(self, path: Path, fmt: str, base_iri: str | None) -> int:
+        """Write a file's statements all-or-nothing (see the module docstring); returns how many were read."""
+        from itertools import islice
 
-        Into a non-empty store the whole file is validated first. Into an empty
-        store the load runs alongside the validation (the two overlap on
-        separate cores), and a syntax error (or any failure) empties the store
-        again, so either way the file lands entirely or not at all.
+        # Imported before any interruptible write: Ctrl-C inside a module's import can
+        # leave its import lock to a loader thread for good (progress bars import tqdm).
+        import tqdm.auto  # noqa: F401
+
+        from kg.parse import has_blank_node_labels, iter_quads, validate
+
+        label = f"import {path.name}"
+        quads = iter_quads(path, fmt, base_iri=base_iri)
+        buffer = list(islice(quads, BUFFER_QUADS + 1))
+        if len(buffer) <= min(TRANSACTION_QUADS, BUFFER_QUADS):
+            self.oxigraph.extend(buffer + form_quads(buffer, self.oxigraph))  # the whole file, in one transaction
+            return len(buffer)
+        with self._journaled(path):
+            if len(buffer) <= BUFFER_QUADS:
+                forms = form_quads(buffer, self.oxigraph)
+                self.oxigraph.bulk_extend(progress(buffer, desc=label, unit=" triples"))
+                self.oxigraph.bulk_extend(forms)
+                return len(buffer)
+            # Large file: loaded in chunks (Oxigraph's bulk loader grows with its input).
+            del buffer, quads
+            if fmt == "nt" and not has_blank_node_labels(path):
+                # Nothing to rename: Oxigraph parses each chunk itself (no Python objects;
+                # lenient, as the validation pass checks every IRI).
+                return self._validate_and_load(path, fmt, label)
+            _, read = validate(path, fmt, base_iri=base_iri, desc=f"check {path.name}")
+            statements = iter(progress(iter_quads(path, fmt, base_iri=base_iri), total=read, desc=label,
+                                       unit=" triples"))
+            while chunk := list(islice(statements, BUFFER_QUADS)):
+                self.oxigraph.bulk_extend(chunk + form_quads(chunk, self.oxigraph))
+            return read
+
+    @contextmanager
+    def _journaled(self, source: Path) -> Iterator[None]:
+        """Make the bulk writes inside all-or-nothing under an import journal (:mod:`kg.import_journal`)."""
+        journal = ImportJournal(self.directory)
+        with shielded():
+            journal.begin(self.oxigraph, source)
+        try:
+            yield
+            self.oxigraph.flush()
+        except BaseException as exc:
+            traceback.clear_frames(exc.__traceback__)  # finished frames' locals may hold the store open
+            with shielded():
+                self._roll_back(journal)
+            raise
+        with shielded():
+            journal.commit()
+
+    def _roll_back(self, journal: ImportJournal) -> None:
+        """Swap the store for the journal's rollback copy and reopen it (the exclusive lock is kept)."""
+        self.graph.close()
+        self.graph = self._ox = None
+        gc.collect()  # rdflib's view and the failed call's frames hold the store in reference cycles
+        journal.roll_back()
+        reopened = EmbeddedStore(self.directory)  # locks the restored directory
+        self._lock.release()  # it locked the replaced directory's lock file
+        self._ox, self.graph, self._lock = reopened._ox, reopened.graph, reopened._lock
+
+    def _validate_and_load(self, path: Path, fmt: str, label: str) -> int:
+        """Validate an N-Triples file while bulk-loading it in chunks; returns the statements read.
+
+        The load runs alongside the validation (the two overlap on separate
+        cores); on a syntax error or an interrupt the load stops after the
+        chunks in flight and the error propagates (the caller rolls back).
         """
         from kg.parse import iter_line_chunks, rdf_format, validate
 
         chunks = iter_line_chunks(path, CHUNK_BYTES)
-        if not empty:
-            read = validate(path, fmt, desc=f"check {path.name}")[1]
-            self._load_chunks(chunks, rdf_format(fmt), label)
-            return read
         stop = threading.Event()
         with ThreadPoolExecutor(1, thread_name_prefix="kgft-feed") as feeder:
             loading = feeder.submit(self._load_chunks, chunks, rdf_format(fmt), label, stop)
@@ -230,8 +284,8 @@ class EmbeddedStore:
             except BaseException:
                 stop.set()
                 # Wait for the loader (its own error, if any, is superseded by this one).
-                wait([loading])
-                self.oxigraph.clear()
+                with shielded():
+                    wait([loading])
                 raise
         return read
 
@@ -242,7 +296,6 @@ class EmbeddedStore:
         graph is a set, so the order in which chunks land does not matter.
         Setting ``stop`` ends the load after the chunks in flight.
         """
-        store = self.oxigraph
         pending: set = set()
         with ThreadPoolExecutor(LOAD_THREADS, thread_name_prefix="kgft-load") as pool:
             with progress(desc=label, unit="B", unit_scale=True) as bar:
@@ -252,7 +305,7 @@ class EmbeddedStore:
                     if len(pending) >= 2 * LOAD_THREADS:
                         done, pending = wait(pending, return_when=FIRST_COMPLETED)
                         bar.update(sum(future.result() for future in done))  # re-raises a loader error
-                    pending.add(pool.submit(_bulk_load, store, text, format))
+                    pending.add(pool.submit(_bulk_load, self.oxigraph, text, format))
                 bar.update(sum(future.result() for future in pending))
 
     def add_triples(self, triples: Iterable[tuple], source: str = "") -> int:
@@ -303,7 +356,7 @@ class EmbeddedStore:
     def labels(self) -> Iterator[tuple[str, str, str]]:
         """``(entity_iri, predicate_iri, text)`` for every label/synonym literal of an IRI.
 
-        Predicates: :data:`kg.store.LABEL_PREDICATES` (rdfs:label, skos pref/alt/hidden
+        Predicates: :data:`kg.store_protocol.LABEL_PREDICATES` (rdfs:label, skos pref/alt/hidden
         labels, oboInOwl synonyms). Blank-node subjects are skipped.
         """
         import pyoxigraph as ox
@@ -350,45 +403,33 @@ class EmbeddedStore:
             "predicates": dict(sorted(predicates.items(), key=lambda kv: (-kv[1], kv[0]))),
         }
 
-    def _neighbours(self, node: str) -> Iterator[tuple[str, tuple[str, str, str]]]:
-        """``(neighbour, (s, p, o))`` for every non-literal edge touching ``node``, both directions."""
-        import pyoxigraph as ox
-
-        from kg.terms import from_node_id
-
-        store, term = self.oxigraph, from_node_id(node)
-        for quad in store.quads_for_pattern(term, None, None, self._default):
-            if type(quad.object) is not ox.Literal:
-                other = node_id(quad.object)
-                yield other, (node, quad.predicate.value, other)
-        for quad in store.quads_for_pattern(None, None, term, self._default):
-            other = node_id(quad.subject)
-            yield other, (other, quad.predicate.value, node)
-
-    def shortest_paths(
-        self, source: str, targets: Sequence[str], max_hops: int = 6
-    ) -> list[list[tuple[str, str, str]]]:
-        """One shortest path from ``source`` to each reachable target, shortest first.
-
-        Edges are followed in both directions (triples keep their stored
-        orientation in the result); literals are not nodes. See
-        :func:`kg.paths.shortest_paths` for the hub rule and ordering.
+    def dump(self, output, format: str = "nt") -> int:
+        """Serialize the graph with Oxigraph's writer, literals as written (:mod:`kg.lexical_forms`).
 
         Args:
-            source (str): Start IRI.
-            targets (Sequence[str]): Goal IRIs.
-            max_hops (int): Longest path considered. (default: ``6``)
+            output: A file path, or a binary stream to write to.
+            format (str): An RDF format name (:mod:`kg.parse`). (default: ``"nt"``)
 
         Returns:
-            list[list[tuple[str, str, str]]]: Paths as ``(s, p, o)`` IRI triples
-            (blank nodes as ``_:id``); ``[[]]`` first if ``source`` is a target.
+            int: The triples written.
         """
-        return _shortest_paths(self._neighbours, source, targets, max_hops)
+        import pyoxigraph as ox
 
-    def dump(self, path: Path, format: str = "nt") -> int:
-        """Serialize the graph to ``path`` with Oxigraph's writer; returns the triple count."""
         from kg.parse import normalize_format, rdf_format
 
-        fmt = normalize_format(format)
-        self.oxigraph.dump(str(path), rdf_format(fmt), from_graph=self._default)
-        return self.count()
+        target = rdf_format(normalize_format(format))
+        output = str(output) if isinstance(output, (str, os.PathLike)) else output
+        forms = list(self.oxigraph.quads_for_pattern(None, None, None, forms_graph()))
+        if not forms:
+            self.oxigraph.dump(output, target, from_graph=self._default)
+            return self.count()
+        count = 0
+
+        def statements():
+            nonlocal count
+            for quad in restore(self.iter_ox_triples(), forms):
+                count += 1
+                yield quad if target.supports_datasets else quad.triple
+
+        ox.serialize(statements(), output, target)
+        return count

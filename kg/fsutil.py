@@ -2,14 +2,19 @@
 
 Readers never see a half-written file: the target either keeps its old
 content or gets the complete new content. On error the temporary file is
-removed and the exception propagates unchanged. :func:`read_json` turns the
-ways a JSON file can be unreadable into kgft's one-line errors.
+removed and the exception propagates unchanged. A symbolic link is followed
+(its target is replaced, the link stays), and an existing file that is not a
+regular file (``/dev/stdout``, a device, a FIFO) is written in place, never
+replaced. :func:`read_json` turns the ways a JSON file can be unreadable into
+kgft's one-line errors.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,12 +28,62 @@ def _temp_sibling(path: Path, suffix: str) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{suffix}")
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file or a directory (its entries) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+_OWN_DESCRIPTOR = re.compile(r"^/(?:dev/fd|proc/self/fd)/(\d+)$")
+_STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+_PSEUDO = ("/dev/", "/proc/")
+
+
+def _link_chain(path: Path) -> list[str]:
+    """``path`` and every name its symbolic links lead through (absolute, at most 40 hops)."""
+    chain = [os.path.abspath(path)]
+    for _ in range(40):
+        try:
+            target = os.readlink(chain[-1])
+        except OSError:  # not a link (or gone): the chain ends
+            break
+        chain.append(os.path.normpath(os.path.join(os.path.dirname(chain[-1]), target)))
+    return chain
+
+
+def is_special_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` must be written in place: an existing non-regular file, or a ``/dev`` or ``/proc`` name.
+
+    ``/dev/stdout`` links to ``/proc/self/fd/1``, which may be a pipe, a
+    terminal or the regular file the shell redirected to; none may be renamed
+    over, nor a link that leads through such a name.
+    """
+    if any(name.startswith(_PSEUDO) for name in _link_chain(Path(path))):
+        return True
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def open_in_place(path: str | os.PathLike) -> IO[bytes]:
+    """Open a special file (:func:`is_special_file`) for binary writing, in place.
+
+    A name that is or leads to ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``
+    or ``/proc/self/fd/N`` is written through this process's own descriptor (a
+    duplicate), so output lands where a shell redirection points, at its
+    current offset; anything else (a device, a FIFO) is opened by name.
+    """
+    for name in _link_chain(Path(path)):
+        match = _OWN_DESCRIPTOR.match(name)
+        fd = _STANDARD.get(name, int(match.group(1)) if match else None)
+        if fd is not None:
+            return os.fdopen(os.dup(fd), "wb")
+    return open(path, "wb")
 
 
 @contextmanager
@@ -37,7 +92,8 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp", fsync: bool = 
 
     Use this when a library writes the file by name (``torch.save``,
     ``fig.savefig``, ``pyoxigraph.serialize``). The parent directory is
-    created if needed.
+    created if needed. A symbolic link's target is replaced; an existing
+    non-regular file (device, FIFO) is yielded itself, to be written in place.
 
     Args:
         path (str or PathLike): The final file.
@@ -52,12 +108,16 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp", fsync: bool = 
         OSError: The directory cannot be created or the rename fails.
     """
     path = Path(path)
+    if is_special_file(path):
+        yield path
+        return
+    path = Path(os.path.realpath(path)) if path.is_symlink() else path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_sibling(path, suffix)
     try:
         yield tmp
         if fsync:
-            _fsync_file(tmp)
+            fsync_path(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

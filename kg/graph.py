@@ -5,7 +5,7 @@ Two sources give the same structure:
 * :func:`load_triples_dir` reads a benchmark directory with ``train.txt``,
   ``valid.txt`` and ``test.txt`` (``head<TAB>relation<TAB>tail``), as in
   WN18RR, UMLS, Kinship and Nations.
-* :func:`graph_from_store` reads any :class:`kg.store.Store` (the embedded
+* :func:`graph_from_store` reads any :class:`kg.store_protocol.Store` (the embedded
   rdflib store or Neo4j) and carves a validation and test split with a fixed
   seed, keeping every entity of those splits present in training.
 
@@ -29,7 +29,7 @@ from typing import Iterator
 import numpy as np
 
 from kg.errors import DataError, ParseError
-from kg.store import LABEL_PREDICATES
+from kg.store_protocol import LABEL_PREDICATES
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ def store_triples(store, include_literals: bool = False) -> Iterator[tuple[str, 
     """Named ``(s, p, o)`` edges of a store: object edges, plus literals if asked.
 
     Args:
-        store (kg.store.Store): The store to read.
+        store (kg.store_protocol.Store): The store to read.
         include_literals (bool): Keep literal-valued triples as edges to literal
             nodes (label predicates excepted). (default: ``False``)
     """
@@ -325,10 +325,10 @@ def graph_from_store(
     seed: int = 0,
     source: str = "store",
 ) -> KnowledgeGraph:
-    """Read a :class:`kg.store.Store` into a :class:`KnowledgeGraph`.
+    """Read a :class:`kg.store_protocol.Store` into a :class:`KnowledgeGraph`.
 
     Args:
-        store (kg.store.Store): The embedded or Neo4j store.
+        store (kg.store_protocol.Store): The embedded or Neo4j store.
         include_literals (bool): Literal-valued triples become edges. (default: ``False``)
         add_inverse (bool): Add inverse relations to training. (default: ``False``)
         valid_fraction (float): Share of triples held out for validation. (default: ``0.05``)

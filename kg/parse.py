@@ -17,14 +17,15 @@ hold a single RDF graph.
 from __future__ import annotations
 
 import codecs
-import gzip
 import hashlib
 import re
 from contextlib import contextmanager
+from itertools import accumulate
 from pathlib import Path
 from typing import IO, Iterator
 
 from kg.errors import DataError, ParseError
+from kg.xml_safety import check_entities
 from kg.rdf_formats import (  # noqa: F401 - re-exported: kg.parse is the entry point
     EXTENSIONS,
     FORMATS,
@@ -91,7 +92,47 @@ def _xml_error_position(path: Path) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _parse_error(path: Path, fmt: str, exc: SyntaxError) -> ParseError:
+#: RDF/XML files up to this size (decompressed) get a line number for errors pyoxigraph reports without one.
+LOCATE_RDFXML_BYTES = 16 << 20
+
+
+def _rdfxml_error_line(path: Path, message: str, base_iri: str) -> int | None:
+    """The line of an RDF/XML error pyoxigraph reports without a position (e.g. a misused ``rdf:li``).
+
+    The parser stops at the first error, so the first ``n`` lines of the file
+    fail with the same message exactly when the error lies within them: a
+    binary search over ``n`` finds the line (a few partial parses, on the error path only).
+    """
+    import pyoxigraph as ox
+
+    with open_binary(path) as fh:
+        data = fh.read(LOCATE_RDFXML_BYTES + 1)
+    if len(data) > LOCATE_RDFXML_BYTES:
+        return None
+    ends = list(accumulate(len(line) + 1 for line in data.split(b"\n")))  # where each line ends
+    ends[-1] = len(data)
+
+    def fails_within(lines: int) -> bool:
+        try:
+            for _ in ox.parse(data[: ends[lines - 1]], ox.RdfFormat.RDF_XML, base_iri=base_iri):
+                pass
+        except SyntaxError as exc:
+            return str(exc.msg if exc.msg else exc) == message
+        return False
+
+    low, high = 1, len(ends)
+    if not fails_within(high):
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        if fails_within(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _parse_error(path: Path, fmt: str, exc: SyntaxError, base_iri: str) -> ParseError:
     """Turn a pyoxigraph ``SyntaxError`` into a ParseError with 1-based line:column."""
     message = str(exc.msg if exc.msg else exc)
     reason = _POSITION.sub("", message)
@@ -107,6 +148,8 @@ def _parse_error(path: Path, fmt: str, exc: SyntaxError) -> ParseError:
         hint = "kgft reads RDF as UTF-8; re-encode the file, e.g. iconv -f latin1 -t utf-8"
     elif line is None and fmt == "rdfxml":
         line, column = _xml_error_position(path)
+        if line is None:
+            line = _rdfxml_error_line(path, message, base_iri)
     return ParseError(path, f"{reason} ({fmt})", line=line, column=column, hint=hint)
 
 
@@ -143,6 +186,11 @@ def iter_quads(
 
     path = Path(path)
     fmt = detect_format(path, format)
+    if fmt == "obo":  # not RDF: mapped to its OWL release's triples
+        from kg.obo import iter_obo_quads
+
+        yield from iter_obo_quads(path, scope or file_scope(path))
+        return
     if base_iri is None:
         base_iri = path.resolve().as_uri()
     blank = ox.BlankNode
@@ -161,7 +209,7 @@ def iter_quads(
         return new
 
     keeps_graphs = fmt in ("nquads", "trig", "jsonld")
-    with _reading(path, fmt) as fh:
+    with _reading(path, fmt, base_iri=base_iri) as fh:
         for quad in ox.parse(fh, rdf_format(fmt), base_iri=base_iri):
             s, o = quad.subject, quad.object
             s_blank, o_blank = type(s) is blank, type(o) is blank
@@ -191,13 +239,17 @@ class _ProgressReader:
 
 
 @contextmanager
-def _reading(path: Path, fmt: str, desc: str | None = None) -> Iterator[IO[bytes]]:
+def _reading(path: Path, fmt: str, desc: str | None = None, base_iri: str | None = None) -> Iterator[IO[bytes]]:
     """Open ``path`` (BOM skipped, ``.gz`` decompressed) and map parser errors to kgft errors.
 
     With ``desc``, reads advance a progress bar counting (decompressed) bytes.
+    RDF/XML is first checked for unsafe entity declarations (:mod:`kg.xml_safety`);
+    ``base_iri`` (the parse's base) helps locate RDF/XML errors that come without a line.
     """
     from kg.progress import progress
 
+    if fmt == "rdfxml":
+        check_entities(path)
     with open_binary(path) as fh:
         try:
             if fh.read(3) != _BOM:
@@ -209,9 +261,7 @@ def _reading(path: Path, fmt: str, desc: str | None = None) -> Iterator[IO[bytes
                 with progress(total=total, desc=desc, unit="B", unit_scale=True) as bar:
                     yield _ProgressReader(fh, bar)
         except SyntaxError as exc:
-            raise _parse_error(path, fmt, exc) from None
-        except (EOFError, gzip.BadGzipFile) as exc:
-            raise DataError(f"cannot read {path}: corrupt gzip data ({exc})") from exc
+            raise _parse_error(path, fmt, exc, base_iri or path.resolve().as_uri()) from None
         except OSError as exc:
             raise DataError(f"cannot read {path}: {exc}") from exc
 
@@ -300,8 +350,12 @@ def validate(
 
     path = Path(path)
     fmt = detect_format(path, format)
+    if fmt == "obo":
+        from kg.obo import iter_obo_quads
+
+        return fmt, sum(1 for _ in iter_obo_quads(path, "v"))
     count = 0
-    with _reading(path, fmt, desc) as fh:
+    with _reading(path, fmt, desc, base_iri) as fh:
         for _ in ox.parse(fh, rdf_format(fmt), base_iri=base_iri or path.resolve().as_uri()):
             count += 1
     return fmt, count

@@ -7,6 +7,12 @@ Parameter values are bound to variables with a trailing ``VALUES`` clause
 built from validated RDF terms (serialized by pyoxigraph, so quotes, braces
 and keywords inside a value stay inside its literal); the user's text is
 never edited. The prefixes of :data:`PARAM_PREFIXES` are predeclared.
+
+Limits: a query runs in a child process (:mod:`kg.query_worker`) that is
+stopped after ``timeout`` seconds (:data:`DEFAULT_TIMEOUT_S`), on Ctrl-C or on
+SIGTERM. Federated ``SERVICE`` clauses (and ``LOAD``, which fetches a
+document) would make requests to other servers, so they are refused unless
+the caller allows network access.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from kg.errors import ConfigError, DataError, ParseError, StoreError
 
@@ -33,6 +39,9 @@ PARAM_PREFIXES: dict[str, str] = {
     "mesh": "http://id.nlm.nih.gov/mesh/2017/",
     "kgft": "https://w3id.org/kgft/vocab#",
 }
+
+#: Seconds a query may run before it is stopped (``kgft query sparql --timeout``).
+DEFAULT_TIMEOUT_S = 60.0
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LANG = re.compile(r'^"(.*)"@([A-Za-z]+(?:-[A-Za-z0-9]+)*)$', re.S)
@@ -72,8 +81,8 @@ def read_query_text(text: str) -> str:
     return text
 
 
-def classify(text: str) -> str:
-    """``"query"`` or ``"update"``, decided by rdflib's SPARQL parser.
+def classify(text: str) -> tuple[str, object]:
+    """``("query" | "update", parse tree)``, decided by rdflib's SPARQL parser.
 
     Raises:
         ParseError: the text is neither a valid query nor a valid update
@@ -83,17 +92,44 @@ def classify(text: str) -> str:
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
     try:
-        parseQuery(text)
-        return "query"
+        return "query", parseQuery(text)
     except ParseBaseException as query_error:
         try:
-            parseUpdate(text)
+            return "update", parseUpdate(text)
         except ParseBaseException:
             reason = " ".join(str(query_error.msg).split())
             raise ParseError(
                 "<query>", f"SPARQL syntax error: {reason}", line=query_error.lineno, column=query_error.col
             ) from None
-        return "update"
+
+
+def _operations(tree) -> Iterator[str]:
+    """The names of every grammar element in a parse tree (``SelectQuery``, ``ServiceGraphPattern``, ...)."""
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(tree, CompValue):
+        yield tree.name
+        for value in tree.values():
+            yield from _operations(value)
+    elif isinstance(tree, (ParseResults, list, tuple)):
+        for item in tree:
+            yield from _operations(item)
+
+
+def refuse_network_access(tree) -> None:
+    """Refuse a parsed query or update that would contact another server (SERVICE, LOAD).
+
+    Raises:
+        ConfigError: the tree holds a federated ``SERVICE`` or a ``LOAD``.
+    """
+    names = set(_operations(tree))
+    for name, what in (("ServiceGraphPattern", "a federated SERVICE query"), ("Load", "LOAD of a remote document")):
+        if name in names:
+            raise ConfigError(
+                f"refusing {what}: it would send a request to another server",
+                hint="pass --allow-service to let SPARQL reach the network",
+            )
 
 
 def parse_param(spec: str, prefixes: dict[str, str] | None = None) -> tuple[str, object]:
@@ -144,24 +180,21 @@ def parse_param(spec: str, prefixes: dict[str, str] | None = None) -> tuple[str,
     return name, Literal(value)
 
 
-def _text(term) -> str | None:
-    from rdflib import BNode
-
-    if term is None:
-        return None
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return str(term)
-
-
-def run_sparql(store, text: str, params: Iterable[str] = (), write: bool = False) -> SparqlResult:
+def run_sparql(store, text: str, params: Iterable[str] = (), write: bool = False,
+               timeout: float | None = DEFAULT_TIMEOUT_S, allow_service: bool = False) -> SparqlResult:
     """Run SPARQL on an embedded store.
+
+    A query runs in a child process, stopped after ``timeout`` seconds or on
+    Ctrl-C/SIGTERM (:mod:`kg.query_worker`); an update runs in this process.
 
     Args:
         store (EmbeddedStore): The store (needs its rdflib ``graph``).
         text (str): The query or update.
         params (Iterable[str]): ``NAME=VALUE`` bindings (see :func:`parse_param`). (default: ``()``)
         write (bool): Allow updates. (default: ``False``)
+        timeout (float, optional): Seconds a query may run; ``None`` or ``0``: no limit.
+            (default: :data:`DEFAULT_TIMEOUT_S`)
+        allow_service (bool): Allow federated ``SERVICE`` and ``LOAD`` (network access). (default: ``False``)
 
     Returns:
         SparqlResult: The rows, the ASK answer, or for an update the triple
@@ -169,13 +202,20 @@ def run_sparql(store, text: str, params: Iterable[str] = (), write: bool = False
 
     Raises:
         ParseError: invalid SPARQL.
-        ConfigError: an update without ``write``, bad params, params with an update.
-        StoreError: the store has no SPARQL graph, or the engine refused the query.
+        ConfigError: an update without ``write``, bad params, params with an update,
+            SERVICE or LOAD without ``allow_service``.
+        StoreError: the store has no SPARQL graph, the engine refused the query,
+            or it ran past ``timeout``.
+        KeyboardInterrupt: Ctrl-C or SIGTERM stopped the query.
     """
+    from kg.query_worker import query_in_child
+
     graph = getattr(store, "graph", None)
     if graph is None:
         raise StoreError("SPARQL needs the embedded store", hint="use `kgft query cypher` for Neo4j")
-    kind = classify(text)
+    kind, tree = classify(text)
+    if not allow_service:
+        refuse_network_access(tree)
     bindings = dict(parse_param(spec) for spec in params)
     if kind == "update":
         if not write:
@@ -193,18 +233,9 @@ def run_sparql(store, text: str, params: Iterable[str] = (), write: bool = False
         return SparqlResult("UPDATE", ["triples_added"], [[str(store.count() - before)]])
     if bindings:
         text = with_values(text, bindings)
-    try:
-        result = graph.query(text, initNs=PARAM_PREFIXES)
-        if result.type == "ASK":
-            return SparqlResult("ASK", ["ask"], [[str(bool(result.askAnswer)).lower()]], boolean=bool(result.askAnswer))
-        if result.type == "SELECT":
-            columns = [str(v) for v in result.vars]
-            rows = [[_text(row[i]) for i in range(len(columns))] for row in result]
-            return SparqlResult("SELECT", columns, rows)
-        rows = [[_text(s), _text(p), _text(o)] for s, p, o in result.graph]
-        return SparqlResult("CONSTRUCT", ["subject", "predicate", "object"], rows)
-    except (SyntaxError, ValueError, OSError, RuntimeError) as exc:
-        raise StoreError(f"SPARQL query failed: {' '.join(str(exc).split())}") from exc
+    prefixes = dict({prefix: str(ns) for prefix, ns in graph.namespaces()}, **PARAM_PREFIXES)
+    result = query_in_child(store.directory, text, prefixes, timeout or None)
+    return SparqlResult(result["kind"], result["columns"], result["rows"], boolean=result.get("boolean"))
 
 
 def with_values(text: str, bindings: dict) -> str:

@@ -17,6 +17,7 @@ FORMATS: dict[str, str] = {
     "trig": "TRIG",
     "rdfxml": "RDF_XML",
     "jsonld": "JSON_LD",
+    "obo": "",  # OBO 1.4 flat files: read by kg.obo (not pyoxigraph), never written
 }
 
 #: File extension (lower case, without ``.gz``) -> format.
@@ -33,7 +34,11 @@ EXTENSIONS: dict[str, str] = {
     ".xml": "rdfxml",
     ".jsonld": "jsonld",
     ".json": "jsonld",
+    ".obo": "obo",
 }
+
+#: Extensions whose files are sometimes another syntax than RDF/XML (sniffed).
+_AMBIGUOUS = (".owl", ".xml")
 
 # Other spellings users type for --format.
 _ALIASES: dict[str, str] = {
@@ -88,14 +93,68 @@ def _is_gzip(path: Path) -> bool:
     return path.suffix.lower() == ".gz"
 
 
+_PIECE = 1 << 16
+
+
+class _GzipReader(gzip.GzipFile):
+    """A ``.gz`` reader that counts the lines it returned and names a truncated stream.
+
+    A gzip file cut short (an interrupted download or copy) makes
+    :class:`gzip.GzipFile` raise ``EOFError``; here it becomes a
+    :class:`~kg.errors.DataError` ``FILE: truncated gzip stream (after line N)``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "rb")
+        self._path, self._lines = path, 0
+
+    def _counted(self, data: bytes) -> bytes:
+        self._lines += data.count(b"\n")
+        return data
+
+    def _guarded(self, read, *args) -> bytes:
+        try:
+            return self._counted(read(*args))
+        except EOFError:
+            raise DataError(f"{self._path}: truncated gzip stream (after line {self._lines})",
+                            hint="the file was cut short; download or copy it again") from None
+        except gzip.BadGzipFile as exc:
+            raise DataError(f"{self._path}: corrupt gzip data ({exc})") from None
+
+    def read(self, size: int = -1) -> bytes:
+        # In pieces, so that a truncated stream is reported after the last whole piece's line.
+        pieces = []
+        while size < 0 or size > _PIECE:
+            piece = self._guarded(super().read, _PIECE)
+            pieces.append(piece)
+            if len(piece) < _PIECE:
+                return b"".join(pieces)
+            size -= _PIECE if size > 0 else 0
+        pieces.append(self._guarded(super().read, size))
+        return b"".join(pieces)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._guarded(super().read1, size)
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._guarded(super().readline, size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if (offset, whence) == (0, 0):
+            self._lines = 0
+        return super().seek(offset, whence)
+
+
 def open_binary(path: Path) -> IO[bytes]:
     """Open ``path`` for binary reading, decompressing ``.gz`` files.
+
+    Reading a truncated or corrupt ``.gz`` file raises :class:`~kg.errors.DataError`.
 
     Raises:
         DataError: the file does not exist or cannot be opened.
     """
     try:
-        return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
+        return _GzipReader(path) if _is_gzip(path) else open(path, "rb")
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
@@ -124,9 +183,12 @@ def sniff_format(head: bytes) -> str | None:
     if not body:
         return "nt"
     first = body[0]
+    if re.match(r"(format-version|data-version|ontology):|\[(Term|Typedef|Instance)\]", first):
+        return "obo"
     if first.startswith(("{", "[")):
         return "jsonld"
-    if first.startswith("<?xml") or re.match(r"<[A-Za-z_][\w.-]*:?[\w.-]*[\s>/]", first):
+    # XML: a declaration, processing instruction, comment, DOCTYPE or an element.
+    if first.startswith(("<?", "<!")) or re.match(r"<[A-Za-z_][\w.-]*:?[\w.-]*[\s>/]", first):
         if "http://www.w3.org/1999/02/22-rdf-syntax-ns#" in text:
             return "rdfxml"
         return None  # XML, but not RDF/XML (e.g. OWL/XML)
@@ -144,8 +206,10 @@ def detect_format(path: Path | str, format: str | None = None) -> str:
     """The RDF format of ``path``: from ``format``, the extension, or the content.
 
     Extensions: ``.ttl .nt .nq .trig .rdf .owl .xml .jsonld .json``, each
-    optionally followed by ``.gz``. Files with another extension are sniffed.
-    An ``.owl``/``.xml`` file whose content is clearly Turtle is read as Turtle.
+    optionally followed by ``.gz``; the extension wins over the content, except
+    that an ``.owl``/``.xml`` file (OWL comes in several syntaxes) whose content
+    is clearly Turtle, TriG or N-Triples is read as such. Files with another
+    extension are sniffed.
 
     Args:
         path (Path or str): The file.
@@ -167,10 +231,10 @@ def detect_format(path: Path | str, format: str | None = None) -> str:
         name = name[:-3]
     ext = Path(name).suffix
     by_ext = EXTENSIONS.get(ext)
-    if by_ext and by_ext != "rdfxml":
+    if by_ext and ext not in _AMBIGUOUS:
         return by_ext
     sniffed = sniff_format(_read_head(path))
-    if by_ext == "rdfxml":
+    if by_ext:
         # .owl/.xml files are sometimes Turtle, N-Triples or OWL/XML in disguise.
         return sniffed if sniffed in ("turtle", "nt", "trig") else by_ext
     if sniffed is None:
@@ -186,4 +250,6 @@ def rdf_format(fmt: str):
     """The ``pyoxigraph.RdfFormat`` for a kgft format name."""
     import pyoxigraph
 
+    if not FORMATS[fmt]:
+        raise ConfigError(f"kgft reads {fmt} files but does not write them", hint="write one of: turtle, nt, rdfxml")
     return getattr(pyoxigraph.RdfFormat, FORMATS[fmt])

@@ -51,21 +51,3 @@ def to_ox(term):
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"not an rdflib term: {term!r}")
-
-
-def node_id(term) -> str:
-    """A string id for a non-literal pyoxigraph node: the IRI, or ``_:id`` for a blank node."""
-    import pyoxigraph as ox
-
-    if type(term) is ox.BlankNode:
-        return f"_:{term.value}"
-    return term.value
-
-
-def from_node_id(value: str):
-    """The pyoxigraph node for a :func:`node_id` string."""
-    import pyoxigraph as ox
-
-    if value.startswith("_:"):
-        return ox.BlankNode(value[2:])
-    return ox.NamedNode(value)

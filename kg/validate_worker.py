@@ -1,4 +1,4 @@
-"""Validate an RDF file in a child process: ``python -m kg.validate_worker PATH FORMAT``.
+"""Validate an RDF file in a child process: ``python -m kg.validate_worker PATH FORMAT [BASE_IRI]``.
 
 The Neo4j import validates a large file while it already writes the first
 batches (:mod:`kg.neo4j_store.importer`). Parsing is CPU-bound Python-level
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 
-def validate_in_child(path: Path, fmt: str) -> tuple[str, int]:
+def validate_in_child(path: Path, fmt: str, base_iri: str | None = None) -> tuple[str, int]:
     """:func:`kg.parse.validate` run by ``python -m kg.validate_worker`` (on another core, no GIL).
 
     Raises:
@@ -31,7 +31,8 @@ def validate_in_child(path: Path, fmt: str) -> tuple[str, int]:
     env = dict(os.environ)
     root = str(Path(kg.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    proc = subprocess.run([sys.executable, "-m", "kg.validate_worker", str(path), fmt],
+    argv = [sys.executable, "-m", "kg.validate_worker", str(path), fmt, *([base_iri] if base_iri else [])]
+    proc = subprocess.run(argv,
                           capture_output=True, text=True, env=env, check=False)
     try:
         out = json.loads(proc.stdout)
@@ -48,13 +49,13 @@ def validate_in_child(path: Path, fmt: str) -> tuple[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The child: validate ``PATH FORMAT`` and print the JSON result (always exits 0)."""
+    """The child: validate ``PATH FORMAT [BASE_IRI]`` and print the JSON result (always exits 0)."""
     from kg.errors import KgftError, ParseError
     from kg.parse import validate
 
-    path, fmt = (argv if argv is not None else sys.argv[1:])[:2]
+    path, fmt, *base = argv if argv is not None else sys.argv[1:]
     try:
-        fmt, triples = validate(path, fmt)
+        fmt, triples = validate(path, fmt, base_iri=base[0] if base else None)
         out: dict = {"format": fmt, "triples": triples}
     except ParseError as exc:
         out = {"error": {"kind": "parse", "path": exc.path, "reason": exc.reason, "line": exc.line,

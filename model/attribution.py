@@ -16,6 +16,13 @@ By completeness, the attributions sum to ``F(x) - F(b)``; the difference
 between the two is the *completeness delta*, reported so that a user can see
 when more steps are needed.
 
+With a knowledge channel (:mod:`model.knowledge.channel`) the input is the
+LSTM's whole input, each token's word vector beside its concept vector, plus
+the text's bag-of-ancestors weights. The baseline for a token is the ``<unk>`` word vector
+beside a zero concept vector; for the bag it is the empty bag. A token's attribution
+is split into its word part and its *channel* part, and each bag feature
+gets its own attribution. Completeness covers all of them.
+
 Determinism: the model runs in eval mode (no dropout) and, on CUDA, with
 cuDNN disabled for the duration (cuDNN's RNN backward refuses eval mode);
 nothing random happens, so the same text gives the same attributions.
@@ -24,7 +31,7 @@ nothing random happens, so the same text gives the same attributions.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import numpy as np
@@ -32,6 +39,7 @@ import torch
 from torch import nn
 
 from kg.errors import ConfigError, ModelError
+from model.knowledge.channel_inputs import ChannelBatch
 
 
 def gauss_legendre(n_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -160,6 +168,10 @@ class TokenAttribution:
         probability (float): ``p(target)`` at the text as the attribution's own forward pass
             computed it (equal to ``probabilities[target]`` up to float32 rounding); the
             delta refers to it. (default: ``nan``)
+        channel_attributions (list[float]): Per token, the part of ``attributions`` that went
+            through its concept vector (zeros without a channel). (default: ``[]``)
+        bag_attributions (list[float]): Per bag feature of the text (in the order of its
+            ``ChannelBatch.bag_ids``), its attribution. (default: ``[]``)
     """
 
     probabilities: list[float]
@@ -169,6 +181,8 @@ class TokenAttribution:
     delta: float
     n_steps: int
     probability: float = float("nan")
+    channel_attributions: list[float] = field(default_factory=list)
+    bag_attributions: list[float] = field(default_factory=list)
 
 
 def _as_batch(token_ids) -> tuple[torch.Tensor, torch.Tensor]:
@@ -178,24 +192,45 @@ def _as_batch(token_ids) -> tuple[torch.Tensor, torch.Tensor]:
     return ids.unsqueeze(0), torch.tensor([ids.numel()])
 
 
-def predict_proba(model: nn.Module, token_ids, embedded: torch.Tensor | None = None) -> list[float]:
+def _inputs(model: nn.Module, ids: torch.Tensor, channel: ChannelBatch | None) -> torch.Tensor:
+    """``[time, input_dim]``: the LSTM's input vectors of one text (word ⊕ concept vectors)."""
+    emb = _embedding(model)
+    device = emb.weight.device
+    channel = channel.to(device) if channel is not None else None
+    return model.embed(ids.to(device), channel)[0] if hasattr(model, "embed") else emb(ids.to(device))[0]
+
+
+def _bag(channel: ChannelBatch | None, weights: torch.Tensor) -> ChannelBatch | None:
+    """``channel``'s bag repeated for each row of ``weights`` (``[points, features]``)."""
+    if channel is None:
+        return None
+    points, m = weights.shape
+    ids = channel.bag_ids.to(weights.device).repeat(points)
+    offsets = torch.arange(points, device=weights.device) * m
+    return ChannelBatch(channel.concepts, ids, offsets, weights.reshape(-1))
+
+
+def predict_proba(model: nn.Module, token_ids, embedded: torch.Tensor | None = None,
+                  channel: ChannelBatch | None = None) -> list[float]:
     """Class probabilities of one text, deterministically.
 
     Args:
         model (nn.Module): A classifier with ``embedding`` and ``forward_embedded``.
         token_ids (Sequence[int] or Tensor): The text's token ids.
-        embedded (Tensor, optional): ``[time, dim]`` token vectors to use instead
+        embedded (Tensor, optional): ``[time, input_dim]`` input vectors to use instead
             of looking the ids up (for counterfactuals). (default: ``None``)
+        channel (ChannelBatch, optional): The text's knowledge-channel inputs (required
+            when the model has a channel). (default: ``None``)
 
     Returns:
         list[float]: One probability per class.
     """
-    emb = _embedding(model)
     ids, lengths = _as_batch(token_ids)
-    device = emb.weight.device
+    device = _embedding(model).weight.device
     with deterministic_eval(model), torch.no_grad():
-        vectors = emb(ids.to(device)) if embedded is None else embedded.to(device).unsqueeze(0)
-        logits = model.forward_embedded(vectors, lengths.to(device))
+        vectors = _inputs(model, ids, channel) if embedded is None else embedded.to(device)
+        bag = _bag(channel.to(device), channel.bag_weights.to(device).unsqueeze(0)) if channel is not None else None
+        logits = model.forward_embedded(vectors.unsqueeze(0), lengths.to(device), bag)
     return torch.softmax(logits.float(), dim=-1)[0].tolist()
 
 
@@ -206,6 +241,7 @@ def attribute_tokens(
     target: int | None = None,
     n_steps: int = 50,
     batch_size: int = 16,
+    channel: ChannelBatch | None = None,
 ) -> TokenAttribution:
     """Integrated Gradients of the target class probability over one text's tokens.
 
@@ -218,56 +254,76 @@ def attribute_tokens(
         target (int, optional): Class to explain. (default: the predicted class)
         n_steps (int): Quadrature nodes. (default: ``50``)
         batch_size (int): Interpolation points per forward pass. (default: ``16``)
+        channel (ChannelBatch, optional): The text's knowledge-channel inputs (required
+            when the model has a channel). (default: ``None``)
 
     Returns:
         TokenAttribution: Probabilities, attributions and the completeness delta.
     """
-    emb = _embedding(model)
-    device = emb.weight.device
+    device = _embedding(model).weight.device
     ids, lengths = _as_batch(token_ids)
-    probs = predict_proba(model, ids[0])
+    probs = predict_proba(model, ids[0], channel=channel)
     if target is None:
         target = int(np.argmax(probs))
     if not 0 <= target < len(probs):
         raise ConfigError(f"class index {target} is outside 0..{len(probs) - 1}")
-    base = baseline_vector(model, baseline_index)
-
-    def prob_of_target(points: torch.Tensor) -> torch.Tensor:
-        lens = lengths.to(device).expand(points.shape[0])
-        return torch.softmax(model.forward_embedded(points, lens), dim=-1)[:, target]
-
     with deterministic_eval(model):
         with torch.no_grad():
-            x = emb(ids.to(device))[0]
+            tokens = _inputs(model, ids, channel)
+        steps, width = tokens.shape
+        bag_weights = channel.bag_weights.to(device, tokens.dtype) if channel is not None else tokens.new_zeros(0)
+        x = torch.cat([tokens.reshape(-1), bag_weights])
+        base = torch.cat([baseline_input(model, baseline_index).repeat(steps), torch.zeros_like(bag_weights)])
+
+        def prob_of_target(points: torch.Tensor) -> torch.Tensor:
+            lens = lengths.to(device).expand(points.shape[0])
+            embedded = points[:, : steps * width].reshape(-1, steps, width)
+            logits = model.forward_embedded(embedded, lens, _bag(channel, points[:, steps * width :]))
+            return torch.softmax(logits, dim=-1)[:, target]
+
         attr, prob, base_prob, delta = integrated_gradients(prob_of_target, x, base, n_steps, batch_size)
+    per_dim = attr[: steps * width].reshape(steps, width)
+    word_dim = _embedding(model).embedding_dim
     return TokenAttribution(
         probabilities=probs,
         target=target,
-        attributions=attr.sum(-1).tolist(),
+        attributions=per_dim.sum(-1).tolist(),
         baseline_probability=base_prob,
         delta=delta,
         n_steps=n_steps,
         probability=prob,
+        channel_attributions=per_dim[:, word_dim:].sum(-1).tolist(),
+        bag_attributions=attr[steps * width :].tolist(),
     )
 
 
-def replaced_embeddings(model: nn.Module, token_ids, positions, baseline_index: int | None) -> torch.Tensor:
-    """The text's token vectors with ``positions`` reset to the baseline vector.
+def baseline_input(model: nn.Module, index: int | None) -> torch.Tensor:
+    """One token's baseline input: the baseline word vector beside a zero concept vector (with a channel)."""
+    word = baseline_vector(model, index)
+    channel = getattr(model, "channel", None)
+    if channel is None:
+        return word
+    return torch.cat([word, word.new_zeros(channel.config.concept_dim)])
+
+
+def replaced_embeddings(model: nn.Module, token_ids, positions, baseline_index: int | None,
+                        channel: ChannelBatch | None = None) -> torch.Tensor:
+    """The text's input vectors with ``positions`` reset to the baseline input.
 
     Args:
         model (nn.Module): A classifier with an ``embedding`` layer.
         token_ids (Sequence[int] or Tensor): The text's token ids.
         positions (Iterable[int]): Token positions to reset.
         baseline_index (int, optional): Baseline token id (``None``: zeros).
+        channel (ChannelBatch, optional): The text's knowledge-channel inputs. (default: ``None``)
 
     Returns:
-        Tensor: ``[time, dim]``, detached.
+        Tensor: ``[time, input_dim]``, detached.
     """
-    emb = _embedding(model)
     ids, _ = _as_batch(token_ids)
     with torch.no_grad():
-        vectors = emb(ids.to(emb.weight.device))[0].clone()
-        base = baseline_vector(model, baseline_index)
+        vectors = _inputs(model, ids, channel).clone()
+        base = baseline_input(model, baseline_index)
         for p in positions:
             vectors[int(p)] = base
     return vectors

@@ -1,7 +1,8 @@
 """The classic BiLSTM text classifier kgft fine-tunes.
 
-Token embedding, a 2-layer bidirectional LSTM over packed sequences, dropout
-and a linear head. The document representation is, by default, the
+Token embedding (optionally beside the knowledge channel's concept vectors,
+:mod:`model.knowledge.channel`), a bidirectional LSTM over packed sequences,
+dropout and a linear head (plus the channel's bag-of-ancestors logits). The document representation is, by default, the
 concatenation of the last layer's final forward and backward hidden states (as
 in the well-known IMDB sentiment example); ``pooling="max"`` or ``"mean"``
 pools the top layer's outputs over the (unpadded) positions instead (a common
@@ -17,6 +18,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from kg.validation import require_choice
+from model.knowledge.channel import ChannelConfig, KnowledgeChannel
+from model.knowledge.channel_inputs import ChannelBatch
 
 #: Document vectors: final hidden states, or max / mean over the top layer's outputs.
 POOLINGS = ("last", "max", "mean")
@@ -32,10 +35,16 @@ class ClassifierConfig:
         embedding_dim (int): Token embedding size. (default: ``100``)
         hidden (int): LSTM hidden size per direction. (default: ``256``)
         layers (int): LSTM layers. (default: ``2``)
-        dropout (float): Dropout on embeddings, between LSTM layers and before the head. (default: ``0.5``)
+        dropout (float): Dropout between LSTM layers and before the head. (default: ``0.5``)
         pad_index (int): Id of the padding token. (default: ``0``)
         pooling (str): ``last`` (final forward/backward states), ``max`` or ``mean``
             over the top layer's outputs. (default: ``"last"``)
+        embedding_dropout (float, optional): Dropout on the LSTM's input vectors;
+            ``None`` uses ``dropout``. (default: ``None``)
+        init_std (float, optional): Standard deviation of the token embedding's
+            initialization; ``None`` keeps PyTorch's N(0, 1). (default: ``None``)
+        channel (dict, optional): :class:`~model.knowledge.channel.ChannelConfig` as a dict;
+            ``None`` builds no knowledge channel. (default: ``None``)
     """
 
     vocab_size: int
@@ -46,6 +55,9 @@ class ClassifierConfig:
     dropout: float = 0.5
     pad_index: int = 0
     pooling: str = "last"
+    embedding_dropout: float | None = None
+    init_std: float | None = None
+    channel: dict | None = None
 
     def __post_init__(self) -> None:
         require_choice(self.pooling, POOLINGS, "pooling")
@@ -56,18 +68,31 @@ class ClassifierConfig:
 
 
 class BiLSTMClassifier(nn.Module):
-    """Embedding → 2-layer BiLSTM (packed) → dropout → linear head.
+    """Embedding (+ concept vectors) → BiLSTM (packed) → dropout → linear head (+ bag logits).
 
     Args:
         config (ClassifierConfig): The architecture.
+        entity_vectors (Tensor, optional): The channel's graph vectors (see
+            :class:`~model.knowledge.channel.KnowledgeChannel`). (default: ``None``)
+        seed (int): Seed of the channel's projection. (default: ``0``)
     """
 
-    def __init__(self, config: ClassifierConfig) -> None:
+    def __init__(self, config: ClassifierConfig, entity_vectors: torch.Tensor | None = None, seed: int = 0) -> None:
         super().__init__()
         self.config = config
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=config.pad_index)
+        if config.init_std is not None:
+            with torch.no_grad():
+                self.embedding.weight.normal_(0.0, config.init_std)
+                self.embedding.weight[config.pad_index].zero_()
+        self.channel = None
+        input_dim = config.embedding_dim
+        if config.channel is not None:
+            channel_config = ChannelConfig(**config.channel)
+            self.channel = KnowledgeChannel(channel_config, config.num_classes, entity_vectors, seed)
+            input_dim += channel_config.concept_dim
         self.lstm = nn.LSTM(
-            config.embedding_dim,
+            input_dim,
             config.hidden,
             num_layers=config.layers,
             bidirectional=True,
@@ -75,13 +100,15 @@ class BiLSTMClassifier(nn.Module):
             dropout=config.dropout if config.layers > 1 else 0.0,
         )
         self.dropout = nn.Dropout(config.dropout)
+        rate = config.dropout if config.embedding_dropout is None else config.embedding_dropout
+        self.embedding_dropout = nn.Dropout(rate)
         self.head = nn.Linear(2 * config.hidden, config.num_classes)
 
     def encode(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Document vectors from already embedded tokens.
 
         Args:
-            embedded (Tensor): ``[batch, time, embedding_dim]`` token vectors.
+            embedded (Tensor): ``[batch, time, input_dim]`` token vectors (see :meth:`embed`).
             lengths (Tensor): ``[batch]`` true lengths (>= 1), on any device.
 
         Returns:
@@ -89,7 +116,7 @@ class BiLSTMClassifier(nn.Module):
             states, or its outputs pooled over the true positions (``pooling``).
         """
         cpu_lengths = lengths.detach().to("cpu", torch.int64)
-        packed = pack_padded_sequence(self.dropout(embedded), cpu_lengths, batch_first=True, enforce_sorted=False)
+        packed = pack_padded_sequence(self.embedding_dropout(embedded), cpu_lengths, batch_first=True, enforce_sorted=False)
         output, (h_n, _) = self.lstm(packed)
         if self.config.pooling == "last":
             # h_n: [layers * 2, batch, hidden]; the last two rows are the top layer's fwd/bwd states.
@@ -100,26 +127,47 @@ class BiLSTMClassifier(nn.Module):
             return states.masked_fill(~mask, float("-inf")).amax(dim=1)
         return (states * mask).sum(dim=1) / lengths.to(states.device, states.dtype).unsqueeze(1)
 
-    def forward_embedded(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def embed(self, tokens: torch.Tensor, channel: ChannelBatch | None = None) -> torch.Tensor:
+        """``[batch, time, input_dim]``: word embeddings, beside concept vectors with a channel.
+
+        Args:
+            tokens (Tensor): ``[batch, time]`` token ids.
+            channel (ChannelBatch, optional): The knowledge channel's inputs. (default: ``None``)
+        """
+        words = self.embedding(tokens)
+        if self.channel is None:
+            return words
+        if channel is None:
+            raise ValueError("this classifier has a knowledge channel: pass its inputs")
+        return torch.cat([words, self.channel.token_vectors(channel.concepts).to(words.dtype)], dim=-1)
+
+    def forward_embedded(self, embedded: torch.Tensor, lengths: torch.Tensor,
+                         channel: ChannelBatch | None = None) -> torch.Tensor:
         """Class logits from embedded tokens (used by attribution methods).
 
         Args:
-            embedded (Tensor): ``[batch, time, embedding_dim]``.
+            embedded (Tensor): ``[batch, time, input_dim]`` (see :meth:`embed`).
             lengths (Tensor): ``[batch]`` true lengths.
+            channel (ChannelBatch, optional): Adds the bag-of-ancestors logits. (default: ``None``)
 
         Returns:
             Tensor: ``[batch, num_classes]`` logits.
         """
-        return self.head(self.dropout(self.encode(embedded, lengths)))
+        logits = self.head(self.dropout(self.encode(embedded, lengths)))
+        if self.channel is not None and channel is not None:
+            logits = logits + self.channel.bag_logits(channel).to(logits.dtype)
+        return logits
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, channel: ChannelBatch | None = None) -> torch.Tensor:
         """Class logits.
 
         Args:
             tokens (Tensor): ``[batch, time]`` token ids, padded with ``pad_index``.
             lengths (Tensor): ``[batch]`` true lengths (>= 1).
+            channel (ChannelBatch, optional): The knowledge channel's inputs (required when the
+                classifier has a channel). (default: ``None``)
 
         Returns:
             Tensor: ``[batch, num_classes]`` logits.
         """
-        return self.forward_embedded(self.embedding(tokens), lengths)
+        return self.forward_embedded(self.embed(tokens, channel), lengths, channel)

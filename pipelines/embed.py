@@ -17,7 +17,9 @@ directory:
 ``config.json``            hyper-parameters, graph summary, vocabulary fingerprint.
 ``checkpoint.pt``          last training checkpoint (``--resume``).
 ``metrics.json``           filtered test ``mrr``, ``hits@1/3/10``, ``mean_rank``,
-                           ``head``/``tail`` sub-dicts, ``valid`` curve, speed.
+                           ``head``/``tail`` sub-dicts, ``valid`` curve, speed
+                           (no test split: ``"split": null`` and a ``note``
+                           instead of test metrics).
 =========================  ===================================================
 
 :func:`load_embedding_run` reads such a directory back (used by fine-tuning).
@@ -29,6 +31,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -155,10 +158,6 @@ class EmbeddingRun:
         i = self.index.get(name)
         return None if i is None else self.matrix[i]
 
-    def as_dict(self) -> dict[str, np.ndarray]:
-        """``{entity name: vector}`` for every entity."""
-        return {name: self.matrix[i] for i, name in enumerate(self.entities)}
-
 
 def load_embedding_run(run_dir: Path | str) -> EmbeddingRun:
     """Load a run directory written by :func:`embed` / :meth:`EmbedResult.save`.
@@ -186,20 +185,6 @@ def load_embedding_run(run_dir: Path | str) -> EmbeddingRun:
     metrics_path = run_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
     return EmbeddingRun(entities, matrix.astype(np.float32, copy=False), relations, rel_matrix, labels, config, metrics)
-
-
-def resolve_device(device: str = "auto"):
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    import torch
-
-    device = (device or "auto").lower()
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError("--device cuda requested but no CUDA device is available", hint="use --device auto or cpu")
-    if device not in ("cpu",) and not device.startswith("cuda"):
-        raise ConfigError(f"unknown device {device!r}", hint="use auto, cpu or cuda")
-    return torch.device(device)
 
 
 def load_graph(source, inverse: bool = False, include_literals: bool = False, seed: int = 0):
@@ -250,12 +235,13 @@ def embed(
     resume: bool = False,
     threads: int | None = None,
     extra_config: dict | None = None,
+    on_epoch_end: Callable[[int, dict], None] | None = None,
     **options,
 ) -> EmbedResult:
     """Train entity embeddings on a graph and evaluate them (filtered protocol).
 
     Args:
-        source: A triples directory (``train/valid/test.txt``), a :class:`kg.store.Store`
+        source: A triples directory (``train/valid/test.txt``), a :class:`kg.store_protocol.Store`
             or a :class:`kg.graph.KnowledgeGraph`.
         model (str): ``transe``, ``distmult``, ``complex``, ``rotate`` or ``rgcn``. (default: ``"transe"``)
         dim (int): Embedding dimension. (default: ``100``)
@@ -266,6 +252,9 @@ def embed(
         threads (int, optional): ``torch.set_num_threads`` for CPU runs. (default: ``None``)
         extra_config (dict, optional): Recorded in ``config.json`` (e.g. ``store_dir``, so
             fine-tuning finds the store's labels). (default: ``None``)
+        on_epoch_end (callable, optional): ``(epoch, record)`` called after each validation
+            (every ``eval_every`` epochs) with that epoch's ``loss``, ``mrr`` and ``hits@10``
+            (e.g. :func:`pipelines.tracking.epoch_logger`). (default: ``None``)
         **options: Further :class:`model.kge.TrainConfig` fields (``num_negatives``,
             ``batch_size``, ``lr``, ``loss``, ``regularizer``, ``eval_every``, ...).
 
@@ -277,6 +266,7 @@ def embed(
     import torch
 
     from model.kge import TrainConfig, Trainer, build_model
+    from model.train.distributed import resolve_device
 
     torch.set_flush_denormal(True)
     if threads:
@@ -309,16 +299,17 @@ def embed(
                       extra_state={"config": run_config, "fingerprint": fingerprint})
     if checkpoint is not None:
         trainer.restore({**checkpoint, **_to_device(checkpoint, dev)})
+    if on_epoch_end is not None:
+        _report_validations(trainer, on_epoch_end)
     train_result = trainer.fit()
-    test = trainer.test()
+    test = _test_metrics(trainer, len(graph.test))
     net.eval()
     with torch.no_grad():
         net.begin_step()
         ent = net.entity_matrix().detach().cpu().numpy().astype(np.float32)
         rel = net.relation_matrix().detach().cpu().numpy().astype(np.float32)
     metrics = {
-        **test.to_dict(),
-        "split": "test",
+        **test,
         "valid": train_result.curve,
         "best_epoch": train_result.best_epoch,
         "best_valid_mrr": train_result.best_valid_mrr,
@@ -328,12 +319,40 @@ def embed(
         "train_seconds": round(train_result.train_seconds, 3),
         "triples_per_second": round(train_result.triples_per_second, 1),
     }
-    logger.info("test: mrr %.4f hits@10 %.4f (%d excluded unseen)", metrics["mrr"], metrics["hits@10"],
-                test.excluded_unseen)
+    if "mrr" in metrics:
+        logger.info("test: mrr %.4f hits@10 %.4f (%d excluded unseen)", metrics["mrr"], metrics["hits@10"],
+                    metrics["excluded_unseen"])
     result = EmbedResult(run_config, metrics, graph.entities, graph.relations, ent, rel, graph.labels)
     if out_dir is not None:
         result.save(out_dir)
     return result
+
+
+def _test_metrics(trainer, n_test: int) -> dict:
+    """Filtered test metrics (``split: "test"``), or ``split: None`` and a ``note`` saying why there are none.
+
+    A graph without test triples, or whose test triples all have an entity
+    unseen in training, gets no ``mrr``/``hits@k``: zero ranks are no score.
+    """
+    if not n_test:
+        return {"split": None, "note": "no test split: the graph has no test triples, so there are no test metrics"}
+    test = trainer.test()
+    if not test.metrics["count"]:
+        return {"split": None, "excluded_unseen": test.excluded_unseen,
+                "note": f"no test metrics: all {n_test} test triples have an entity unseen in training"}
+    return {**test.to_dict(), "split": "test"}
+
+
+def _report_validations(trainer, on_epoch_end: Callable[[int, dict], None]) -> None:
+    """Make ``trainer`` call ``on_epoch_end(epoch, record)`` after each validation (its newest curve record)."""
+    validate = trainer.validate
+
+    def validate_and_report(epoch: int, loss: float) -> bool:
+        stop = validate(epoch, loss)
+        on_epoch_end(epoch, trainer.result.curve[-1])
+        return stop
+
+    trainer.validate = validate_and_report
 
 
 def _to_device(checkpoint: dict, dev) -> dict:

@@ -41,12 +41,12 @@ class EvaluateResult:
     def save(self, run_dir: Path | str | None = None) -> Path:
         """Write ``evaluation-<dataset>.json`` and ``evaluation-<dataset>.png``; returns the JSON path."""
         from pipelines.plots import plot_confusion
-        from pipelines.train import write_json
+        from pipelines.run_dir import RunDir, write_json
 
-        run_dir = Path(run_dir or self.run_dir)
-        path = write_json(run_dir / f"evaluation-{self.slug}.json", {"dataset": self.dataset, **self.metrics})
+        run = RunDir(run_dir or self.run_dir)
+        path = write_json(run.evaluation(self.slug), {"dataset": self.dataset, **self.metrics})
         plot_confusion(self.metrics["confusion_matrix"], self.metrics["labels"],
-                       run_dir / f"evaluation-{self.slug}.png", title=f"test: {self.dataset}")
+                       run.evaluation_plot(self.slug), title=f"test: {self.dataset}")
         return path
 
 
@@ -64,14 +64,16 @@ def evaluate_run(run_dir: Path | str, dataset: str | None = None, device: str = 
     """
     import dataclasses
 
-    from model.train import EncodedSplit, classification_metrics, predict, resolve_device
-    from pipelines.run_files import load_trained_run, read_config
+    from model.train import classification_metrics, predict, resolve_device
+    from pipelines.run_dir import RunDir
+    from pipelines.run_files import load_trained_run
     from pipelines.train import SeedResult, aggregate, load_data
     from pipelines.train_config import TrainConfig
 
     run_dir = Path(run_dir)
-    config = read_config(run_dir)
-    train_cfg = TrainConfig.from_dict(config["train"], str(run_dir / "config.json"))
+    layout = RunDir(run_dir)
+    config = layout.read_config()
+    train_cfg = TrainConfig.from_dict(config["train"], str(layout.config))
     if dataset is not None:
         train_cfg = dataclasses.replace(train_cfg, dataset=str(dataset), max_test=None)
     data = load_data(train_cfg)
@@ -86,8 +88,7 @@ def evaluate_run(run_dir: Path | str, dataset: str | None = None, device: str = 
     for i in range(int(train_cfg.seeds)):
         seed = int(train_cfg.seed) + i
         run = load_trained_run(run_dir, seed)
-        tokens = run.encoder.process_many(ex.text for ex in data.test)
-        split = EncodedSplit(run.encoder.encode(run.vocab, tokens), [remap[ex.label] for ex in data.test])
+        split = run.encode_texts((ex.text for ex in data.test), [remap[ex.label] for ex in data.test])
         preds = predict(run.classifier.to(dev), split, dev)
         metrics = classification_metrics(split.labels, preds, labels)
         seeds.append(SeedResult(seed, {"best_epoch": None, "epochs_run": None}, metrics))

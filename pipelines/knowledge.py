@@ -127,7 +127,7 @@ def embed_store(store_dir: Path, run_dir: Path, options: dict) -> Path:
     Returns:
         Path: ``run_dir``.
     """
-    from kg.stores import open_store
+    from kg.open_store import open_store
     from pipelines.embed import embed
 
     logger.info("embedding %s into %s (%s)", store_dir, run_dir, options)
@@ -165,7 +165,7 @@ def _complete(run_dir: Path, run, store_dir: Path | None, embedded_here: bool) -
 
 def _from_store(store_dir: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
     from kg.graph import store_triples
-    from kg.stores import open_store
+    from kg.open_store import open_store
 
     store = open_store(store_dir, read_only=True)
     try:

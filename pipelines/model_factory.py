@@ -7,7 +7,12 @@ control, so they differ only where the configuration says:
 * knowledge: alignment of linked tokens with their entities' vectors,
   initialization / regularizer / joint KGE as switched;
 * shuffled: exactly the knowledge model, but the entity vectors are permuted
-  across entities with a seeded permutation (``seed + 7919``).
+  across entities with a seeded permutation (``seed + 7919``), and the knowledge
+  channel's inputs are shuffled per seed (:mod:`pipelines.knowledge_channel`).
+
+With a :class:`~pipelines.knowledge_channel.SeedChannel` the classifier gets
+the knowledge channel (:mod:`model.knowledge.channel`): concept vectors from
+the seed's graph vectors, bag weights starting at the graph's vote.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import torch
 
 from kg.errors import ConfigError
 from model.classifier import BiLSTMClassifier, ClassifierConfig
+from model.knowledge.channel import ChannelConfig
 from model.knowledge import (
     JointKGELoss,
     KnowledgeAugmentedClassifier,
@@ -33,11 +39,20 @@ logger = logging.getLogger(__name__)
 SHUFFLE_SEED_OFFSET = 7919
 
 
-def classifier_config(config, vocab, labels) -> ClassifierConfig:
-    """The architecture from the training config, vocabulary and labels."""
+def classifier_config(config, vocab, labels, channel=None) -> ClassifierConfig:
+    """The architecture from the training config, vocabulary, labels and the seed's channel."""
+    channel_config = None
+    if channel is not None:
+        channel_config = ChannelConfig(num_concepts=int(channel.vectors.shape[0]),
+                                       entity_dim=int(channel.vectors.shape[1]),
+                                       concept_dim=config.channel.concept_dim,
+                                       bag_features=channel.encoder.bag_size,
+                                       slots=channel.encoder.slots).to_dict()
     return ClassifierConfig(vocab_size=len(vocab), num_classes=len(labels), embedding_dim=config.embedding_dim,
                             hidden=config.hidden, layers=config.layers, dropout=config.dropout,
-                            pad_index=vocab.pad_index, pooling=config.pooling)
+                            pad_index=vocab.pad_index, pooling=config.pooling,
+                            embedding_dropout=config.embedding_dropout, init_std=config.init_std,
+                            channel=channel_config)
 
 
 def load_kge_model(run, triples: np.ndarray):
@@ -76,7 +91,16 @@ def _copy_vectors(real, imag, vectors) -> None:
         real.weight.copy_(vectors)
 
 
-def build_model(config, seed: int, vocab, labels, knowledge=None, links=None) -> KnowledgeAugmentedClassifier:
+def knowledge_options(config, seed: int) -> KnowledgeOptions:
+    """The knowledge switches of one seed's model."""
+    return KnowledgeOptions(init=config.init, reg_weight=config.reg_weight,
+                            neighbour_weight=config.neighbour_weight, projection=config.projection,
+                            joint=config.joint, joint_weight=config.joint_weight,
+                            joint_batch=config.joint_batch, seed=seed, channel_reg=config.channel.reg)
+
+
+def build_model(config, seed: int, vocab, labels, knowledge=None, links=None,
+                channel=None) -> KnowledgeAugmentedClassifier:
     """The model of one seed (weights drawn from the current torch RNG state).
 
     Args:
@@ -86,20 +110,23 @@ def build_model(config, seed: int, vocab, labels, knowledge=None, links=None) ->
         labels (list[str]): Class names.
         knowledge (optional): A :class:`pipelines.knowledge.KnowledgeSource`; ``None`` is the baseline.
         links (optional): The :class:`model.knowledge.TokenLinks` found in training text.
+        channel (optional): The seed's :class:`pipelines.knowledge_channel.SeedChannel`. (default: ``None``)
 
     Returns:
         KnowledgeAugmentedClassifier: On CPU.
     """
-    classifier = BiLSTMClassifier(classifier_config(config, vocab, labels))
+    classifier = BiLSTMClassifier(classifier_config(config, vocab, labels, channel),
+                                  channel.vectors if channel is not None else None, seed)
+    if channel is not None and config.channel.vote > 0:
+        classifier.channel.set_vote(channel.vote, config.channel.vote)
     if knowledge is None or not config.uses_knowledge:
         return KnowledgeAugmentedClassifier(classifier)
+    if not (config.init or config.reg_weight > 0 or config.joint):
+        return KnowledgeAugmentedClassifier(classifier, options=knowledge_options(config, seed))
     run = knowledge.run
     edges = knowledge.triples[:, [0, 2]] if len(knowledge.triples) else None
     alignment = build_alignment(vocab.itos, links, run.index, edges, config.max_entities_per_token)
-    options = KnowledgeOptions(init=config.init, reg_weight=config.reg_weight,
-                               neighbour_weight=config.neighbour_weight, projection=config.projection,
-                               joint=config.joint, joint_weight=config.joint_weight,
-                               joint_batch=config.joint_batch, seed=seed)
+    options = knowledge_options(config, seed)
     shuffle_seed = config.seed + SHUFFLE_SEED_OFFSET
     if config.joint:
         if not len(knowledge.triples):

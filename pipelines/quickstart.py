@@ -15,7 +15,9 @@ same library code as the corresponding ``kgft`` command:
 5. ``baseline`` and ``knowledge``: ``kgft train`` without and with the
    knowledge, identical otherwise (the config's settings);
 
-and prints baseline versus knowledge accuracy side by side. Every step
+and prints baseline versus knowledge accuracy side by side, with the paired
+95% confidence interval of the difference and McNemar's test on the same test
+reviews (:mod:`pipelines.paired`). Every step
 reuses its output when it already exists, and training resumes, so running
 it again (or after Ctrl-C) continues instead of starting over.
 """
@@ -28,11 +30,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.run_dir import RunDir, write_json
 from pipelines.train_config import TrainConfig, load_config_file
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "examples" / "imdb_quick.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().with_name("quickstart.toml")
 
 
 @dataclass
@@ -45,6 +48,8 @@ class QuickstartResult:
         steps (dict[str, float]): Seconds per step.
         knowledge (dict): The embedding run and linker coverage used.
         wall_s (float): Total wall time.
+        comparison (dict): Knowledge minus baseline on the same test reviews
+            (:class:`pipelines.paired.PairedComparison` as a dict).
     """
 
     out: Path
@@ -52,6 +57,7 @@ class QuickstartResult:
     steps: dict = field(default_factory=dict)
     knowledge: dict = field(default_factory=dict)
     wall_s: float = 0.0
+    comparison: dict = field(default_factory=dict)
 
     def table(self) -> str:
         """Baseline versus knowledge, side by side."""
@@ -59,6 +65,11 @@ class QuickstartResult:
         for key in ("accuracy", "macro_f1"):
             b, k = self.runs["baseline"][key], self.runs["knowledge"][key]
             lines.append(f"{key:<12}{b:>12.4f}{k:>12.4f}{k - b:>+10.4f}")
+        if self.comparison:
+            c = self.comparison
+            lines.append(f"knowledge - baseline accuracy {c['diff']:+.4f}, 95% CI {c['ci_low']:+.4f} .. "
+                         f"{c['ci_high']:+.4f} (paired bootstrap over {c['examples']} test reviews), "
+                         f"McNemar p={c['mcnemar_p']:.2g}")
         cov = self.knowledge.get("coverage") or {}
         if cov:
             lines.append(f"linked: {cov['document_share']:.1%} of reviews, {cov['token_share']:.1%} of tokens, "
@@ -69,11 +80,10 @@ class QuickstartResult:
 
     def save(self, out: Path | str | None = None) -> Path:
         """Write ``quickstart.json`` into the work directory."""
-        from pipelines.train import write_json
-
         out = Path(out or self.out)
         return write_json(out / "quickstart.json", {"runs": self.runs, "steps": self.steps,
-                                                    "knowledge": self.knowledge, "wall_s": self.wall_s})
+                                                    "knowledge": self.knowledge, "comparison": self.comparison,
+                                                    "wall_s": self.wall_s})
 
 
 class _Timer:
@@ -107,7 +117,7 @@ def fetch_sources() -> dict[str, Path]:
 def build_store(sources: dict[str, Path], out: Path) -> Path:
     """Convert both sources to Turtle and import them into ``out/store`` (once)."""
     from kg.convert import convert_opinion_lexicon, convert_triples_tsv
-    from kg.stores import open_store
+    from kg.open_store import open_store
 
     store_dir = out / "store"
     done = out / "ontology" / "imported.json"
@@ -123,8 +133,6 @@ def build_store(sources: dict[str, Path], out: Path) -> Path:
         imported["total"] = store.count()
     finally:
         store.close()
-    from pipelines.train import write_json
-
     write_json(done, imported)
     return store_dir
 
@@ -132,8 +140,7 @@ def build_store(sources: dict[str, Path], out: Path) -> Path:
 def align_store(store_dir: Path, out: Path) -> dict:
     """Align the store's labels across sources (``kgft ontology align``) once; returns the counts."""
     from kg.align import align_labels
-    from kg.stores import open_store
-    from pipelines.train import write_json
+    from kg.open_store import open_store
 
     done = out / "ontology" / "aligned.json"
     if done.is_file():
@@ -152,7 +159,7 @@ def quickstart(out: Path | str, config_file: Path | str | None = None, overrides
 
     Args:
         out (Path or str): Work directory (store, embedding, both training runs).
-        config_file (Path or str, optional): Training TOML; default ``examples/imdb_quick.toml``.
+        config_file (Path or str, optional): Training TOML; default ``pipelines/quickstart.toml`` (shipped in the package).
         overrides (dict, optional): :class:`TrainConfig` fields that win over the file.
 
     Returns:
@@ -187,12 +194,15 @@ def quickstart(out: Path | str, config_file: Path | str | None = None, overrides
             embed_store(store_dir, embedding, embed_options(config))
     for kind, cfg in (("baseline", config), ("knowledge", config.replace(knowledge=str(embedding)))):
         with step(kind):
-            run_dir = out / kind
-            if (run_dir / "metrics.json").is_file():
-                result.runs[kind] = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+            run = RunDir(out / kind)
+            if run.is_finished():
+                result.runs[kind] = json.loads(run.metrics.read_text(encoding="utf-8"))
             else:
-                result.runs[kind] = train(cfg, run_dir, resume=True).metrics
-    coverage_file = out / "knowledge" / "coverage.json"
+                result.runs[kind] = train(cfg, run.path, resume=True).metrics
+    from pipelines.paired import compare, correctness
+
+    result.comparison = compare(correctness(out / "knowledge"), correctness(out / "baseline")).to_dict()
+    coverage_file = RunDir(out / "knowledge").coverage
     result.knowledge = {"embedding_run": str(embedding), "aligned_pairs": aligned["pairs"],
                         "kge_metrics": json.loads((embedding / "metrics.json").read_text(encoding="utf-8")),
                         "coverage": json.loads(coverage_file.read_text(encoding="utf-8"))

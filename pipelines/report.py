@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kg.errors import DataError
-from kg.fsutil import write_text_atomic
+from kg.fsutil import read_json, write_text_atomic
+from pipelines.run_dir import RunDir
 
 logger = logging.getLogger(__name__)
 
@@ -100,26 +101,10 @@ class Cell:
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    data = read_json(path)
     if not isinstance(data, dict):
         raise DataError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
-
-
-def _is_training_run(path: Path) -> bool:
-    config = path / "config.json"
-    if not config.is_file():
-        return False
-    try:
-        data = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return False
-    return isinstance(data, dict) and "kind" in data and "train" in data
 
 
 def find_runs(paths: list[Path | str]) -> tuple[list[Path], list[str]]:
@@ -147,11 +132,11 @@ def find_runs(paths: list[Path | str]) -> tuple[list[Path], list[str]]:
         path = Path(raw)
         if not path.is_dir():
             raise DataError(f"{path}: no such run directory")
-        if (path / "metrics.json").is_file():
+        if RunDir(path).is_finished():
             runs.append(path)
             continue
-        below = sorted(p.parent for p in path.rglob("config.json") if _is_training_run(p.parent))
-        finished = [p for p in below if (p / "metrics.json").is_file()]
+        below = RunDir(path).runs_below()
+        finished = [p for p in below if RunDir(p).is_finished()]
         notes += [f"{p}: unfinished run (no metrics.json), left out" for p in below if p not in finished]
         if not finished:
             raise DataError(f"{path}: no metrics.json (not a finished training run, and no finished runs below it)",
@@ -168,23 +153,24 @@ def load_run(run_dir: Path | str) -> RunRecord:
         DataError: missing or malformed ``config.json`` / ``metrics.json``.
     """
     run_dir = Path(run_dir)
-    for name in ("metrics.json", "config.json"):
-        if not (run_dir / name).is_file():
-            raise DataError(f"{run_dir}: no {name} (not a finished training run)",
+    files = RunDir(run_dir)
+    for path in (files.metrics, files.config):
+        if not path.is_file():
+            raise DataError(f"{run_dir}: no {path.name} (not a finished training run)",
                             hint="pass `kgft train --out` directories whose training finished")
-    config = _read_json(run_dir / "config.json")
-    metrics = _read_json(run_dir / "metrics.json")
+    config = _read_json(files.config)
+    metrics = _read_json(files.metrics)
     arm = config.get("kind")
     train = config.get("train")
     if arm not in ARMS or not isinstance(train, dict):
-        raise DataError(f"{run_dir / 'config.json'}: not a kgft training config (needs 'kind' and 'train')")
+        raise DataError(f"{files.config}: not a kgft training config (needs 'kind' and 'train')")
     try:
         per_seed = metrics.get("per_seed") or [{"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}]
         accuracy = [float(s["accuracy"]) for s in per_seed]
         macro_f1 = [float(s["macro_f1"]) for s in per_seed]
         per_class = {str(k): float(v["f1"]) for k, v in (metrics.get("per_class") or {}).items()}
     except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(f"{run_dir / 'metrics.json'}: missing or malformed metric {exc}",
+        raise DataError(f"{files.metrics}: missing or malformed metric {exc}",
                         hint="expected accuracy, macro_f1, per_seed and per_class as `kgft train` writes them") from exc
     dataset_info = config.get("dataset") or {}
     name = dataset_info.get("name") or Path(str(train.get("dataset", "?"))).name.split(".")[0]

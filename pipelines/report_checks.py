@@ -35,13 +35,8 @@ SMALL_FRACTION, FULL_FRACTION = 0.1, 1.0
 
 
 def pct(x: float) -> float:
-    """A 0..1 metric in percent, rounded to 2 decimals."""
+    """A 0..1 metric in percent (a difference of two in percentage points), rounded to 2 decimals."""
     return round(100.0 * x, 2)
-
-
-def points(diff: float) -> float:
-    """A difference of 0..1 metrics in percentage points, rounded to 2 decimals."""
-    return round(100.0 * diff, 2)
 
 
 def _pick(fractions: list[float], wanted: float, largest: bool) -> float:
@@ -55,9 +50,9 @@ def _lifts(cells_by_arm: dict[str, object]) -> dict:
     out = {"fraction": None}
     for arm in ("knowledge", "shuffled"):
         cell = cells_by_arm.get(arm)
-        out[arm] = points(cell.accuracy_mean - base.accuracy_mean) if base and cell else None
+        out[arm] = pct(cell.accuracy_mean - base.accuracy_mean) if base and cell else None
     kg, sh = cells_by_arm.get("knowledge"), cells_by_arm.get("shuffled")
-    out["kg_minus_shuffled"] = points(kg.accuracy_mean - sh.accuracy_mean) if kg and sh else None
+    out["kg_minus_shuffled"] = pct(kg.accuracy_mean - sh.accuracy_mean) if kg and sh else None
     return out
 
 
@@ -77,12 +72,12 @@ def _target(dataset: str, full: dict) -> dict | None:
         return None
     kg, base = full.get("knowledge"), full.get("baseline")
     ours = pct(kg.accuracy_mean) if kg else None
-    lift = points(kg.accuracy_mean - base.accuracy_mean) if kg and base else None
+    lift = pct(kg.accuracy_mean - base.accuracy_mean) if kg and base else None
     return {
         "target": target.accuracy, "published": target.published, "min_lift": target.min_lift,
         "fraction": kg.fraction if kg else None,
         "kg_accuracy": ours, "baseline_accuracy": pct(base.accuracy_mean) if base else None,
-        "gap": points(kg.accuracy_mean - target.accuracy / 100) if kg else None,
+        "gap": pct(kg.accuracy_mean - target.accuracy / 100) if kg else None,
         "met": kg is not None and 100 * kg.accuracy_mean >= target.accuracy,
         "lift": lift,
         "lift_met": None if target.min_lift is None or lift is None else lift >= target.min_lift,

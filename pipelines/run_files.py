@@ -1,13 +1,13 @@
-"""The files of a training run directory: writing the inputs, reading a trained run back.
+"""The inputs of a training run directory: writing them, reading a trained run back.
 
-Written before training (by rank 0): ``config.json`` (status ``running``),
-``tokenizer.json``, ``vocab.json`` and, for knowledge runs,
-``knowledge.json``, ``coverage.json`` (linker coverage on the training
-split), ``token_links.json`` (word → entities it was linked to) and
-``linker.json`` (the entity linker, so text can be linked again at evaluation
-or explanation time without the store).
-:func:`load_trained_run` reads a finished run for ``kgft evaluate`` and
-``kgft explain``.
+:func:`save_inputs` writes, before training (by rank 0), the run's
+configuration (status ``running``), tokenizer and vocabulary and, for
+knowledge runs, the knowledge summary, linker coverage on the training split,
+token links (word → entities it was linked to), the entity linker (so text can
+be linked again at evaluation or explanation time without the store) and the
+knowledge channel's spec. :func:`load_trained_run` reads a finished run for
+``kgft evaluate`` and ``kgft explain``. Where each file lives is
+:class:`pipelines.run_dir.RunDir`'s business.
 """
 
 from __future__ import annotations
@@ -17,33 +17,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import ModelError
-
-TOKENIZER_FILE = "tokenizer.json"
-VOCAB_FILE = "vocab.json"
-LINKER_FILE = "linker.json"
-LINKS_FILE = "token_links.json"
-COVERAGE_FILE = "coverage.json"
+from pipelines.run_dir import RunDir, write_json
 
 
 def save_inputs(out: Path, run_config: dict, prepared, vocab, knowledge) -> dict | None:
     """Write the run's inputs; returns the coverage report (``None`` without knowledge)."""
-    from pipelines.train import CONFIG_FILE, write_json
-
+    run = RunDir(out)
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / CONFIG_FILE, run_config)
-    write_json(out / TOKENIZER_FILE, {**prepared.encoder.tokenizer.to_dict(),
-                                      "max_len": prepared.encoder.max_len,
-                                      "truncate": prepared.encoder.truncate,
-                                      "max_entities_per_mention": prepared.encoder.max_entities_per_mention})
-    vocab.save(out / VOCAB_FILE)
+    write_json(run.config, run_config)
+    write_json(run.tokenizer, prepared.encoder.settings())
+    vocab.save(run.vocab)
     if knowledge is None:
         return None
     labels = dict(knowledge.run.labels)
     coverage = prepared.coverage.to_dict(labels)
-    write_json(out / "knowledge.json", knowledge.summary())
-    write_json(out / COVERAGE_FILE, coverage)
-    write_json(out / LINKS_FILE, prepared.links.to_dict())
-    prepared.encoder.linker.save(out / LINKER_FILE)
+    write_json(run.knowledge_summary, knowledge.summary())
+    write_json(run.coverage, coverage)
+    write_json(run.links, prepared.links.to_dict())
+    prepared.encoder.linker.save(run.linker)
+    if prepared.channel is not None:
+        from pipelines.knowledge_channel import save_spec
+
+        save_spec(prepared.channel, run.channel)
     return coverage
 
 
@@ -62,13 +57,15 @@ class TrainedRun:
 
     Args:
         run_dir (Path): The directory.
-        config (dict): Its ``config.json``.
+        config (dict): Its ``config.json`` (:meth:`RunDir.read_config`).
         labels (list[str]): Class names.
         vocab: The :class:`model.text.Vocab`.
         encoder: The :class:`model.knowledge.encoder.TextEncoder` (with the linker for knowledge runs).
         classifier: The best epoch's :class:`model.classifier.BiLSTMClassifier` (eval mode, CPU).
         seed (int): Which seed's model.
         token_links (dict): Word → entities it stood for in training (empty for the baseline).
+        channel: The seed's :class:`~model.knowledge.channel_inputs.ChannelEncoder` when the
+            classifier has a knowledge channel. (default: ``None``)
     """
 
     run_dir: Path
@@ -79,6 +76,7 @@ class TrainedRun:
     classifier: object
     seed: int
     token_links: dict
+    channel: object = None
 
     @property
     def has_knowledge(self) -> bool:
@@ -90,21 +88,22 @@ class TrainedRun:
         tokens = self.encoder.process(text)
         return tokens, self.encoder.encode(self.vocab, [tokens])[0]
 
+    def encode_texts(self, texts, labels=None):
+        """:class:`~model.train.EncodedSplit` of ``texts`` (with channel inputs when the model has a channel).
 
-def read_config(run_dir: Path) -> dict:
-    """``config.json`` of a training run.
+        Args:
+            texts (Iterable[str]): Raw texts.
+            labels (list[int], optional): Their label ids; ``None`` gives zeros. (default: ``None``)
+        """
+        from model.train import EncodedSplit
 
-    Raises:
-        ModelError: not a (finished) kgft training run.
-    """
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise ModelError(f"{run_dir} is not a kgft training run (no config.json)",
-                         hint="create one with: kgft train ... --out RUN_DIR")
-    config = json.loads(path.read_text(encoding="utf-8"))
-    if "train" not in config or "labels" not in config:
-        raise ModelError(f"{path} is not a kgft training config (from another kgft version or command?)")
-    return config
+        linked = self.encoder.analyse_many(texts)
+        ids = self.encoder.encode(self.vocab, [t.tokens for t in linked])
+        labels = list(labels) if labels is not None else [0] * len(ids)
+        if self.channel is None:
+            return EncodedSplit(ids, labels)
+        docs = [self.channel.encode(t.position_entities, t.mention_entities, t.mention_negated) for t in linked]
+        return EncodedSplit(ids, labels, docs, self.channel.slots)
 
 
 def load_trained_run(run_dir: Path | str, seed: int | None = None) -> TrainedRun:
@@ -115,29 +114,31 @@ def load_trained_run(run_dir: Path | str, seed: int | None = None) -> TrainedRun
     """
     from model.classifier import BiLSTMClassifier, ClassifierConfig
     from model.knowledge.encoder import TextEncoder
-    from model.text import Tokenizer, Vocab
+    from model.text import Vocab
     from model.train import load_checkpoint, vocab_hash
 
     run_dir = Path(run_dir)
-    config = read_config(run_dir)
+    run = RunDir(run_dir)
+    config = run.read_config()
     seed = int(config["train"]["seed"]) if seed is None else int(seed)
-    best = run_dir / f"seed-{seed}" / "best.pt"
-    vocab = Vocab.load(run_dir / VOCAB_FILE)
+    best = run.seed(seed).best
+    vocab = Vocab.load(run.vocab)
     data = load_checkpoint(best)
     if data.get("vocab_hash") != vocab_hash(vocab.itos):
-        raise ModelError(f"{best} does not match {run_dir / VOCAB_FILE} (another vocabulary)")
+        raise ModelError(f"{best} does not match {run.vocab} (another vocabulary)")
     classifier = BiLSTMClassifier(ClassifierConfig(**data["model_config"]))
     classifier.load_state_dict(data["classifier"])
     classifier.eval()
-    tok_opts = json.loads((run_dir / TOKENIZER_FILE).read_text(encoding="utf-8"))
-    max_len = tok_opts.pop("max_len")
-    truncate = tok_opts.pop("truncate", "head")
-    per_mention = tok_opts.pop("max_entities_per_mention")
     linker, links = None, {}
-    if (run_dir / LINKER_FILE).is_file():
+    if run.linker.is_file():
         from kg.linking import EntityLinker
 
-        linker = EntityLinker.load(run_dir / LINKER_FILE)
-        links = json.loads((run_dir / LINKS_FILE).read_text(encoding="utf-8"))
-    encoder = TextEncoder(Tokenizer.from_dict(tok_opts), max_len, linker, per_mention, truncate=truncate)
-    return TrainedRun(run_dir, config, list(config["labels"]), vocab, encoder, classifier, seed, links)
+        linker = EntityLinker.load(run.linker)
+        links = json.loads(run.links.read_text(encoding="utf-8"))
+    encoder = TextEncoder.from_settings(json.loads(run.tokenizer.read_text(encoding="utf-8")), linker)
+    channel = None
+    if classifier.channel is not None:
+        from pipelines.knowledge_channel import load_spec
+
+        channel = load_spec(run.channel).for_seed(seed, list(config["labels"])).encoder
+    return TrainedRun(run_dir, config, list(config["labels"]), vocab, encoder, classifier, seed, links, channel)

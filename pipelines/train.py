@@ -5,12 +5,12 @@
     prepare_run_dir → load_data → load_knowledge → prepare_text → build_vocabulary
       → train_seed (per seed) → TrainResult.save
 
-The run directory holds ``config.json`` (resolved settings, kgft version,
-device, wall time), ``tokenizer.json``, ``vocab.json``, for knowledge runs
-``knowledge.json``, ``coverage.json``, ``token_links.json`` and
-``linker.json``, one ``seed-N/`` directory per seed (``checkpoint.pt``
-every epoch, ``best.pt``, ``metrics.json``, ``history.json``, PNG curves and
-confusion matrix) and the aggregated ``metrics.json``.
+The run directory holds the resolved settings (kgft version, device, wall
+time), the tokenizer and vocabulary, for knowledge runs the knowledge inputs
+(linker, token links, coverage, channel spec), one ``seed-N/`` directory per
+seed (checkpoints, metrics, history, test predictions for paired comparisons,
+PNG curves and confusion matrix) and the aggregated metrics; its layout is
+:class:`pipelines.run_dir.RunDir`.
 """
 
 from __future__ import annotations
@@ -22,36 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import ConfigError
-from kg.fsutil import write_json_atomic
+from pipelines.run_dir import RunDir, write_json
 from pipelines.train_config import TrainConfig
+from pipelines.version import kgft_version
 
 logger = logging.getLogger(__name__)
-
-CONFIG_FILE = "config.json"
-METRICS_FILE = "metrics.json"
-
-
-def write_json(path: Path, obj) -> Path:
-    """Write ``obj`` as indented JSON atomically (see :func:`kg.fsutil.write_json_atomic`).
-
-    Args:
-        path (Path): Target file (parents are created).
-        obj: JSON-serializable value; other objects are written with ``str``.
-
-    Returns:
-        Path: The file written.
-    """
-    return write_json_atomic(path, obj, indent=2, default=str)
-
-
-def kgft_version() -> str:
-    """The installed kgft version."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("kgft")
-    except PackageNotFoundError:
-        return "0.1.0+src"
 
 
 @dataclass
@@ -94,9 +69,10 @@ class TrainResult:
         from pipelines.plots import plot_confusion
 
         run_dir = Path(run_dir)
-        write_json(run_dir / CONFIG_FILE, self.config)
-        write_json(run_dir / METRICS_FILE, self.metrics)
-        plot_confusion(self.metrics["confusion_matrix"], self.metrics["labels"], run_dir / "confusion.png",
+        run = RunDir(run_dir)
+        write_json(run.config, self.config)
+        write_json(run.metrics, self.metrics)
+        plot_confusion(self.metrics["confusion_matrix"], self.metrics["labels"], run.confusion,
                        title=f"{self.config['kind']}: test (all seeds)")
         self.run_dir = run_dir
         return run_dir
@@ -109,9 +85,10 @@ def prepare_run_dir(out: Path, config: TrainConfig, resume: bool) -> TrainConfig
     Raises:
         ConfigError: ``out`` holds a run and ``resume`` is off.
     """
-    saved = out / CONFIG_FILE
+    run = RunDir(out)
+    saved = run.config
     if not resume:
-        if saved.exists() or any(out.glob("seed-*")):
+        if run.holds_run():
             raise ConfigError(f"{out} already holds a training run",
                               hint="pass --resume to continue it, or choose a new --out directory")
         return config
@@ -153,33 +130,76 @@ def embed_options(config: TrainConfig) -> dict:
 
 @dataclass
 class PreparedText:
-    """Token lists of every split plus what linking found."""
+    """Token lists of every split plus what linking found.
+
+    Args:
+        encoder: The :class:`model.knowledge.encoder.TextEncoder`.
+        tokens (dict): Split → token lists.
+        links: Token links found in training text (knowledge runs).
+        coverage: Linker coverage of the training split (knowledge runs).
+        linked (dict): Split → :class:`~model.knowledge.entity_tokens.LinkedText` per text
+            (knowledge runs; the channel's input).
+        channel: The run's :class:`~pipelines.knowledge_channel.ChannelSpec`, or ``None``.
+    """
 
     encoder: object
     tokens: dict
     links: object = None
     coverage: object = None
+    linked: dict | None = None
+    channel: object = None
+
+
+def build_linker(knowledge, dataset, config: TrainConfig):
+    """The entity linker of a knowledge run: the graph's labels, minus generic entities.
+
+    An entity linked in more than ``linking.max_entity_share`` of the training
+    texts is dropped (it says nothing about a text in particular).
+    """
+    from collections import Counter
+
+    from kg.linking import EntityLinker
+    from model.text import Tokenizer
+
+    linker = EntityLinker.from_labels(knowledge.label_pairs, fold_plurals=config.linking.fold_plurals)
+    share = config.linking.max_entity_share
+    if share >= 1 or not dataset.train:
+        return linker
+    tokenizer = Tokenizer(lowercase=config.lowercase)
+    df: Counter = Counter()
+    for ex in dataset.train:
+        df.update({e for m in linker.link_tokens(tokenizer.tokenize(ex.text)) for e in m.entities})
+    generic = sorted(e for e, n in df.items() if n > share * len(dataset.train))
+    logger.info("linking: %d generic entities dropped (linked in > %.0f%% of training texts)",
+                len(generic), 100 * share)
+    return linker.without(generic)
 
 
 def prepare_text(config: TrainConfig, dataset, knowledge) -> PreparedText:
-    """Tokenize every split; with knowledge, link entities and insert entity tokens."""
+    """Tokenize every split; with knowledge, link entities, insert entity tokens, set up the channel."""
     from model.knowledge import TokenLinks
     from model.knowledge.encoder import Coverage, TextEncoder
     from model.text import Tokenizer
 
     linker = None
     if knowledge is not None:
-        from kg.linking import EntityLinker
-
-        linker = EntityLinker.from_labels(knowledge.label_pairs)
+        linker = build_linker(knowledge, dataset, config)
+    negation = config.linking.negation_scope() if linker is not None else None
     encoder = TextEncoder(Tokenizer(lowercase=config.lowercase), config.max_len, linker,
-                          config.max_entities_per_mention, truncate=config.truncate)
+                          config.max_entities_per_mention, truncate=config.truncate, negation=negation)
     links = TokenLinks() if linker else None
     coverage = Coverage() if linker else None
-    tokens = {"train": encoder.process_many((ex.text for ex in dataset.train), links, coverage)}
+    linked = {"train": encoder.analyse_many((ex.text for ex in dataset.train), links, coverage)}
     for split in ("valid", "test"):
-        tokens[split] = encoder.process_many(ex.text for ex in dataset.split(split))
-    return PreparedText(encoder, tokens, links, coverage)
+        linked[split] = encoder.analyse_many(ex.text for ex in dataset.split(split))
+    tokens = {split: [t.tokens for t in texts] for split, texts in linked.items()}
+    spec = None
+    if config.uses_channel:
+        from pipelines.knowledge_channel import build_channel_spec
+
+        spec = build_channel_spec(knowledge, dataset.labels, config.dataset, config.channel,
+                                  shuffled=config.kind == "shuffled")
+    return PreparedText(encoder, tokens, links, coverage, linked if linker else None, spec)
 
 
 def build_vocabulary(config: TrainConfig, prepared: PreparedText, out: Path, resume: bool):
@@ -192,11 +212,22 @@ def build_vocabulary(config: TrainConfig, prepared: PreparedText, out: Path, res
     from model.text import Vocab
 
     vocab = Vocab.build(prepared.tokens["train"], min_freq=config.min_freq, max_size=config.max_vocab)
-    saved = out / "vocab.json"
+    saved = RunDir(out).vocab
     if resume and saved.is_file() and Vocab.load(saved) != vocab:
         raise ModelError(f"cannot resume {out}: the vocabulary built now differs from the saved one",
                          hint="the dataset or tokenizer settings changed; train into a new --out directory")
     return vocab
+
+
+def with_channel(data: dict, prepared: PreparedText, channel) -> dict:
+    """The encoded splits with one seed's knowledge-channel inputs attached."""
+    from model.train import EncodedSplit
+
+    encoder = channel.encoder
+    return {split: EncodedSplit(part.ids, part.labels,
+                                [encoder.encode(t.position_entities, t.mention_entities, t.mention_negated)
+                                 for t in prepared.linked[split]], encoder.slots)
+            for split, part in data.items()}
 
 
 def train_seed(config: TrainConfig, seed: int, data: dict, labels: list[str], vocab, knowledge, prepared,
@@ -205,32 +236,45 @@ def train_seed(config: TrainConfig, seed: int, data: dict, labels: list[str], vo
     import torch
 
     from pipelines.model_factory import build_model
-    from model.train import Trainer, TrainSettings, vocab_hash
+    from model.train import Trainer, TrainSettings, classification_metrics, vocab_hash
     from pipelines.plots import plot_confusion, plot_curves
 
-    seed_dir = out / f"seed-{seed}"
-    done = seed_dir / METRICS_FILE
+    import numpy as np
+
+    from model.train import predict_proba
+
+    seed_dir = RunDir(out).seed(seed)
+    done = seed_dir.metrics
     if resume and done.is_file():
         saved = json.loads(done.read_text(encoding="utf-8"))
         logger.info("seed %d already finished", seed)
         return SeedResult(seed, saved["fit"], saved["test"], saved.get("seconds", 0.0))
     start = time.perf_counter()
     torch.manual_seed(seed)
-    model = build_model(config, seed, vocab, labels, knowledge, prepared.links).to(device)
+    channel = None
+    if prepared.channel is not None:
+        channel = prepared.channel.for_seed(seed, labels, knowledge.run.matrix, config.channel.init)
+        data = with_channel(data, prepared, channel)
+    model = build_model(config, seed, vocab, labels, knowledge, prepared.links, channel).to(device)
     settings = TrainSettings(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
                              weight_decay=config.weight_decay, clip=config.clip, patience=config.patience,
-                             monitor=config.monitor, seed=seed, class_weight=config.class_weight)
+                             monitor=config.monitor, seed=seed, class_weight=config.class_weight,
+                             lr_schedule=config.lr_schedule, warmup=config.warmup,
+                             channel_lr_scale=config.channel.lr_scale)
     fingerprints = {"vocab_hash": vocab_hash(vocab.itos), "model_config": model.classifier.config.to_dict(),
                     "knowledge": model.fingerprint()}
-    trainer = Trainer(model, data["train"], data["valid"], labels, settings, seed_dir, device, fingerprints, ctx,
+    trainer = Trainer(model, data["train"], data["valid"], labels, settings, seed_dir.path, device, fingerprints, ctx,
                       on_epoch_end=on_epoch_end)
     fit = trainer.fit(resume=resume)
-    test = trainer.evaluate(data["test"])
+    probabilities = predict_proba(model.classifier, data["test"], device, settings.eval_batch_size)
+    test = classification_metrics(data["test"].labels, probabilities.argmax(-1).tolist(), labels)
     result = SeedResult(seed, fit.to_dict(), test, time.perf_counter() - start)
     if ctx.is_main:
-        write_json(seed_dir / "history.json", fit.history)
-        plot_curves(fit.history, seed_dir / "curves.png", title=f"{config.kind}, seed {seed}")
-        plot_confusion(test["confusion_matrix"], labels, seed_dir / "confusion.png", title=f"test, seed {seed}")
+        np.save(seed_dir.probabilities, probabilities.numpy())
+        np.save(seed_dir.labels, np.asarray(data["test"].labels, dtype=np.int64))
+        write_json(seed_dir.history, fit.history)
+        plot_curves(fit.history, seed_dir.curves, title=f"{config.kind}, seed {seed}")
+        plot_confusion(test["confusion_matrix"], labels, seed_dir.confusion, title=f"test, seed {seed}")
         write_json(done, {"seed": seed, "fit": result.fit, "test": test, "seconds": result.seconds})
     return result
 
@@ -239,16 +283,10 @@ def aggregate(seeds: list[SeedResult], labels: list[str]) -> dict:
     """Top-level metrics: means (and std) over seeds; per-class and confusion pooled over seeds."""
     import numpy as np
 
-    from model.train.metrics import summarize_seeds
+    from model.train.metrics import metrics_from_confusion, summarize_seeds
 
     pooled = np.sum([np.asarray(s.test["confusion_matrix"]) for s in seeds], axis=0)
-    per_class = {}
-    for i, name in enumerate(labels):
-        tp, pred, true = pooled[i, i], pooled[:, i].sum(), pooled[i, :].sum()
-        p = tp / pred if pred else 0.0
-        r = tp / true if true else 0.0
-        per_class[name] = {"precision": float(p), "recall": float(r),
-                           "f1": float(2 * p * r / (p + r)) if p + r else 0.0, "support": int(true)}
+    per_class = metrics_from_confusion(pooled, labels)["per_class"]
     summary = summarize_seeds([s.test for s in seeds])
     return {
         "split": "test",
@@ -305,6 +343,7 @@ def train(config: TrainConfig, out: Path | str, resume: bool = False, on_epoch_e
         run_config = {"train": config.to_dict(), "kind": config.kind, "kgft_version": kgft_version(),
                       "torch_version": torch.__version__, "device": str(device), "world_size": ctx.world_size,
                       "dataset": dataset.summary(), "knowledge": knowledge.summary() if knowledge else None,
+                      "channel": prepared.channel.summary() if prepared.channel else None,
                       "labels": dataset.labels, "vocab_size": len(vocab), "status": "running"}
         coverage = None
         if ctx.is_main:

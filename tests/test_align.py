@@ -16,7 +16,7 @@ from kg.convert import convert_opinion_lexicon, convert_triples_tsv
 from kg.convert.namespaces import KG, KGFT, LEXICON
 from kg.errors import ConfigError
 from kg.evidence import default_class_map, path_finder
-from kg.stores import open_store
+from kg.open_store import open_store
 
 WN = KG + "wn18rr/"
 ENT = WN + "entity/"

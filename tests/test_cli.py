@@ -1,10 +1,9 @@
-"""The CLI skeleton: help for every command, version, start-up time."""
+"""The CLI skeleton: help for every command, version, a light start-up."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -40,21 +39,15 @@ def test_version(runner):
     assert result.output.startswith("kgft, version ")
 
 
-def test_help_is_fast_and_imports_no_torch():
+def test_help_imports_no_heavy_library():
+    # What keeps `kgft --help` instant; its time is measured by bench/cli_startup.py, not asserted here.
     code = (
-        "import sys, time; t=time.perf_counter();"
-        "from click.testing import CliRunner; import cli;"
+        "import sys; from click.testing import CliRunner; import cli;"
         "r=CliRunner().invoke(cli.cli, ['--help']); assert r.exit_code==0, r.output;"
-        "print(time.perf_counter()-t);"
         "print(sorted(m for m in ('torch','torch_geometric','neo4j','rdflib','pyoxigraph') if m in sys.modules))"
     )
-    t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    wall = time.perf_counter() - t0
-    elapsed, heavy = out.stdout.strip().splitlines()
-    assert heavy == "[]", f"heavy modules imported at start-up: {heavy}"
-    assert wall < 2.0, f"kgft --help took {wall:.2f}s including interpreter start"
-    assert float(elapsed) < 0.5
+    assert out.stdout.strip() == "[]", f"heavy modules imported at start-up: {out.stdout}"
 
 
 def test_groups_present(runner):

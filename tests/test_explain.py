@@ -64,7 +64,7 @@ def check_schema(doc: dict) -> None:
     assert doc["attribution"]["method"] == "integrated_gradients" and doc["attribution"]["n_steps"] >= 1
     for exp in doc["explanations"]:
         assert set(exp) == {"text", "prediction", "completeness", "tokens", "top_tokens", "entities",
-                            "counterfactual", "notes"}
+                            "counterfactual", "notes", "bag"}
         pred = exp["prediction"]
         assert list(pred["probabilities"]) == doc["classes"]
         assert math.isclose(sum(pred["probabilities"].values()), 1.0, rel_tol=1e-5)
@@ -83,8 +83,8 @@ def check_schema(doc: dict) -> None:
         shares = [e["share"] for e in exp["entities"]]
         assert shares == sorted(shares, reverse=True) and all(0 <= s <= 1 for s in shares)
         for ent in exp["entities"]:
-            assert set(ent) == {"iri", "label", "mentions", "token_indices", "attribution", "share",
-                                "is_class_concept", "paths"}
+            assert set(ent) == {"iri", "label", "mentions", "token_indices", "attribution", "share", "channel_share",
+                                "is_class_concept", "paths", "opposing"}
             for path in ent["paths"] or []:
                 assert path["length"] == len(path["steps"]) and path["source"] == ent["iri"]
                 for a, b in zip(path["steps"], path["steps"][1:]):
@@ -143,12 +143,18 @@ def test_multi_word_entity_and_counterfactual(runner, world, ns):
         [(ns + "waste", ns + "polarity", ns + "Negative")]]
     cf = exp["counterfactual"]
     assert cf["entity"] == top["iri"] and cf["token_indices"] == [7]
-    # recompute independently: the same ids with the entity token replaced by <unk>
+    # recompute independently: the same ids with the entity token replaced by <unk> (and, through the
+    # knowledge channel, no concepts at that position)
+    from model.train import collate
+
     run = load_trained_run(world["run"])
-    ids = run.encode(TEXT_NEG)[1]
-    ids[7] = run.vocab.unk_index
+    split = run.encode_texts([TEXT_NEG])
+    split.ids[0][7] = run.vocab.unk_index
+    tokens, lengths, _, channel = collate(split, [0], run.vocab.pad_index)
+    assert channel is not None and channel.concepts[0, 7].any()
+    channel.concepts[0, 7] = 0
     with torch.no_grad():
-        probs = torch.softmax(run.classifier(torch.tensor([ids]), torch.tensor([len(ids)])), -1)[0].tolist()
+        probs = torch.softmax(run.classifier(tokens, lengths, channel), -1)[0].tolist()
     assert list(cf["probabilities"].values()) == pytest.approx(probs, abs=1e-6)
     assert cf["probability"] == pytest.approx(probs[exp["prediction"]["index"]], abs=1e-6)
     assert cf["change"] == pytest.approx(cf["probability"] - exp["prediction"]["probability"])
@@ -186,8 +192,8 @@ def test_text_view_and_file_input(runner, world, tmp_path):
     out = _explain(runner, world["run"], "--file", lines, "--store", world["store"], "--class-map", world["cmap"],
                    "--top", "2").output
     assert "text 1 of 2" in out and "text 2 of 2" in out
-    assert "path: excellent —[similarTo]→ good —[polarity]→ Positive" in out
-    assert "path: waste of time —[polarity]→ Negative" in out
+    assert "supports pos: excellent —[similarTo]→ good —[polarity]→ Positive" in out
+    assert "supports neg: waste of time —[polarity]→ Negative" in out
     assert "counterfactual: without the knowledge of waste of time" in out
     saved = tmp_path / "out" / "explanations.json"
     _explain(runner, world["run"], "--file", lines, "--store", world["store"], "--format", "json", "-o", saved)
@@ -276,3 +282,15 @@ def test_bad_input_gives_one_line_errors(runner, world, tmp_path):
         assert "Traceback" not in result.output
         if result.exit_code == 1:
             assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_paths_to_the_other_class_are_listed_as_opposing(runner, world, ns):
+    doc = _json(runner, world["run"], "the movie was envious", "--store", world["store"], "--class-map", world["cmap"])
+    (exp,) = doc["explanations"]
+    envious = next(e for e in exp["entities"] if e["iri"] == ns + "envious")
+    predicted = exp["prediction"]["label"]
+    other = {"pos": "neg", "neg": "pos"}[predicted]
+    target = {"pos": ns + "Positive", "neg": ns + "Negative"}
+    # envious has a polarity edge to both concepts: one path supports the prediction, one opposes it
+    assert [p["target"] for p in envious["paths"]] == [target[predicted]]
+    assert [(p["class"], p["target"]) for p in envious["opposing"]] == [(other, target[other])]

@@ -60,7 +60,7 @@ def test_user_maps_in_toml_and_json(tmp_path):
         ('colour = 1\n[classes]\nA = "http://x/a"\n', ".toml", ConfigError, "unknown class-map key(s) colour"),
         ('[paths]\nhops = 1\n[classes]\nA = "http://x/a"\n', ".toml", ConfigError, "unknown [paths] key(s) hops"),
         ('[paths]\ndirection = "up"\n[classes]\nA = "http://x/a"\n', ".toml", ConfigError, "direction"),
-        ('[paths]\nmax_hops = "3"\n[classes]\nA = "http://x/a"\n', ".toml", ConfigError, "must be an integer"),
+        ('[paths]\nmax_hops = "3"\n[classes]\nA = "http://x/a"\n', ".toml", ConfigError, "max_hops must be a positive integer"),
         ('[classes]\nA = "Positive"\n', ".toml", ConfigError, "not an IRI"),
         ('[classes]\nA = "http://x/a b"\n', ".toml", ConfigError, "not an IRI"),
         ('[classes]\nA = []\n', ".toml", ConfigError, "non-empty list"),

@@ -133,6 +133,8 @@ def test_policy_validation():
         PathPolicy(direction="up")
     with pytest.raises(ConfigError):
         PathPolicy(max_hops=0)
+    with pytest.raises(ConfigError, match="max_paths must be a positive integer"):
+        PathPolicy(max_paths="3")
     assert PathPolicy(exclude_predicates=()).exclude_predicates == (
         "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
     )

@@ -135,7 +135,7 @@ def test_all_entity_scores_match_pairwise_scores(name):
 
 
 class FakeStore:
-    """Minimal kg.store.Store reader yielding rdflib terms in a given order."""
+    """Minimal kg.store_protocol.Store reader yielding rdflib terms in a given order."""
 
     def __init__(self, triples) -> None:
         self._triples = list(triples)
@@ -147,7 +147,7 @@ class FakeStore:
         return len(self._triples)
 
     def labels(self):
-        from kg.store import LABEL_PREDICATES
+        from kg.store_protocol import LABEL_PREDICATES
 
         for s, p, o in self._triples:
             if str(p) in LABEL_PREDICATES:
@@ -265,7 +265,7 @@ def test_resume_with_other_model_or_graph_fails_and_keeps_files(tiny_dir, tmp_pa
     base = ["embed", "--triples", str(tiny_dir), "--dim", "8", "--epochs", "2", "--eval-every", "1",
             "--out", str(out), "-q"]
     assert runner.invoke(cli, base + ["--model", "transe"]).exit_code == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}  # tensorboard/ too
 
     result = runner.invoke(cli, base + ["--model", "rotate", "--resume"])
     assert result.exit_code != 0 and "cannot resume" in result.output and "model" in result.output
@@ -277,7 +277,28 @@ def test_resume_with_other_model_or_graph_fails_and_keeps_files(tiny_dir, tmp_pa
 
     result = runner.invoke(cli, base + ["--model", "transe"])  # no --resume: refuses to overwrite
     assert result.exit_code != 0 and "--resume" in result.output
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("unseen_test", [False, True], ids=["no-test-file", "only-unseen-test-triples"])
+def test_cli_embed_without_a_test_split_reports_no_metrics(tmp_path, runner, unseen_test):
+    train, _, _ = _tiny_rows()
+    test = [("new1", "next", "new2")] if unseen_test else ()
+    root = _write_triples(tmp_path / "g", train, test=test)
+    if not unseen_test:
+        (root / "valid.txt").unlink()
+        (root / "test.txt").unlink()
+    out = tmp_path / "run"
+    result = runner.invoke(cli, ["embed", "--triples", str(root), "--dim", "8", "--epochs", "2", "--eval-every", "1",
+                                 "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "mrr" not in result.output and "0 ranks" not in result.output
+    note = "no test metrics: all 1 test triples have an entity unseen" if unseen_test else "no test split"
+    assert f"test: {note}" in result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["split"] is None and note in metrics["note"]
+    assert not {"mrr", "hits@1", "hits@10", "mean_rank", "count", "head", "tail"} & set(metrics)
+    assert [v["epoch"] for v in metrics["valid"]] == [1, 2]  # training itself ran
 
 
 def test_cli_needs_exactly_one_source(tmp_path, runner, tiny_dir):

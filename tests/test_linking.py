@@ -130,3 +130,16 @@ def test_mesh_preferred_terms_on_ohsumed(mirror):
     assert 8.0 <= report.distinct_entities_per_doc <= 12.0
     neoplasms = lk.link("Glandular and Epithelial Neoplasms")  # MeSH: "Neoplasms, Glandular and Epithelial"
     assert neoplasms and neoplasms[0].entities == (MESH + "D009375",)
+
+
+def test_plural_folding_matches_singular_and_plural_alike():
+    from kg.linking import EntityLinker
+
+    pairs = [("mesh:neo", "Neoplasms"), ("mesh:virus", "Virus Diseases"), ("mesh:therapy", "Therapies")]
+    folded = EntityLinker.from_labels(pairs, fold_plurals=True)
+    plain = EntityLinker.from_labels(pairs)
+    text = "a neoplasm treated with new therapy ; viruses disease"
+    assert [m.entities for m in folded.link(text)] == [("mesh:neo",), ("mesh:therapy",), ("mesh:virus",)]
+    assert plain.link(text) == []
+    assert folded.without(["mesh:neo"]).link(text)[0].entities == ("mesh:therapy",)
+    assert EntityLinker.from_labels(pairs, fold_plurals=True).options["fold_plurals"] is True

@@ -16,7 +16,8 @@ import pytest
 import rdflib
 from rdflib import BNode, Literal, URIRef
 
-from kg.errors import Neo4jUnavailable, ParseError, StoreError
+from kg.errors import ConfigError, Neo4jUnavailable, ParseError, StoreError
+from kg.evidence import PathPolicy, path_finder
 from kg.neo4j_store import Neo4jStore
 from kg.neo4j_store.importer import file_sha256
 
@@ -347,13 +348,24 @@ def test_cypher_is_read_only_unless_write(runner, neo4j_settings, ns):
         assert store.delete([ns]) == 1
 
 
-def test_shortest_paths_cross_blank_nodes(store, ns, cleanup, tmp_path):
+def test_evidence_paths_avoid_blank_nodes_and_bound_hops(store, ns, cleanup, tmp_path):
     path = write(tmp_path / "onto.ttl", ontology(ns))
     cleanup.append(path)
     store.import_file(path)
-    paths = store.shortest_paths(ns + "Dog", [ns + "Food", ns + "Animal"])
-    assert paths[0] == [(ns + "Dog", RDFS + "subClassOf", ns + "Animal")]
-    (sub, some) = paths[1]
-    assert sub[0] == ns + "Dog" and sub[2].startswith("_:") and some == (sub[2], OWL + "someValuesFrom", ns + "Food")
-    with pytest.raises(StoreError):
-        store.shortest_paths(ns + "Dog", [ns + "Food"], max_hops="3}) DETACH DELETE n //")
+    finder = path_finder(store)
+    paths = finder.shortest_paths(ns + "Dog", [ns + "Food", ns + "Animal"], PathPolicy())
+    assert [[(s.subject, s.predicate, s.object, s.forward) for s in p.steps] for p in paths] == [
+        [(ns + "Dog", RDFS + "subClassOf", ns + "Animal", True)]
+    ]
+    # the 2-step walk through the restriction's blank node is never taken
+    (food,) = finder.shortest_paths(ns + "Dog", [ns + "Food"], PathPolicy())
+    assert [(s.subject, s.predicate, s.object) for s in food.steps] == [
+        (ns + "Dog", RDFS + "subClassOf", ns + "Animal"),
+        (ns + "eats", RDFS + "domain", ns + "Animal"),
+        (ns + "eats", RDFS + "range", ns + "Food"),
+    ]
+    # the hop bound is spliced into the Cypher text, so it is validated first
+    with pytest.raises(StoreError, match="between 1 and 32"):
+        finder.shortest_paths(ns + "Dog", [ns + "Food"], PathPolicy(max_hops=33))
+    with pytest.raises(ConfigError, match="max_hops must be a positive integer"):
+        PathPolicy(max_hops="3}) DETACH DELETE n //")

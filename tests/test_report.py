@@ -143,7 +143,7 @@ def test_cli_report_bad_input_is_one_line(runner, tmp_path):
     broken = make_run(tmp_path / "broken", "baseline", [0.5, 0.6])
     (broken / "metrics.json").write_text('{"accuracy": 0.5,', encoding="utf-8")
     res = runner.invoke(cli, ["report", str(broken)])
-    assert res.exit_code == 1 and "metrics.json:1: invalid JSON" in res.output
+    assert res.exit_code == 1 and "metrics.json:1:18: not valid JSON" in res.output
     (broken / "metrics.json").write_text('{"accuracy": 0.5}', encoding="utf-8")
     res = runner.invoke(cli, ["report", str(broken)])
     assert res.exit_code == 1 and "missing or malformed metric" in res.output

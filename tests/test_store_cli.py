@@ -131,3 +131,93 @@ def test_sparql_syntax_error(runner, files):
     result = invoke(runner, "query", "sparql", "SELECT * WHERE { ?s ?p }", "--store", store)
     assert result.exit_code != 0
     assert "SPARQL syntax error" in result.output and "<query>:1:" in result.output
+
+
+def _stored(store) -> int:
+    from kg.embedded import EmbeddedStore
+
+    with EmbeddedStore(store, read_only=True) as opened:
+        return opened.count()
+
+
+def test_a_truncated_gzip_file_is_named_with_its_last_line_and_writes_nothing(runner, tmp_path):
+    import gzip
+
+    lines = "".join(f'<http://e/s{i}> <http://e/p> "value {i}" .\n' for i in range(30_000))
+    data = gzip.compress(lines.encode())
+    cut = tmp_path / "cut.nt.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    store = tmp_path / "store"
+    result = invoke(runner, "ontology", "import", "-q", cut, "--store", store)
+    assert result.exit_code == 1
+    line = int(result.output.split("truncated gzip stream (after line ")[1].split(")")[0])
+    assert 0 < line < 30_000
+    assert f"Error: {cut}: truncated gzip stream" in result.output and "internal error" not in result.output
+    assert _stored(store) == 0
+
+
+def test_base_resolves_relative_iris_and_the_file_base_still_wins(runner, tmp_path):
+    data = tmp_path / "rel.ttl"
+    data.write_text('<a> <p> "v" .\n@base <http://other/> .\n<b> <p> "w" .\n', encoding="utf-8")
+    store = tmp_path / "store"
+    result = invoke(runner, "ontology", "import", "-q", data, "--store", store, "--base", "http://base.example/dir/")
+    assert result.exit_code == 0, result.output
+    out = invoke(runner, "ontology", "export", "--store", store, "-o", "-", "-q")
+    assert sorted(out.stdout.splitlines()) == ['<http://base.example/dir/a> <http://base.example/dir/p> "v" .',
+                                              '<http://other/b> <http://other/p> "w" .']
+
+
+def test_export_to_stdout_with_a_dash(runner, files):
+    good, _, store = files
+    invoke(runner, "ontology", "import", "-q", good, "--store", store)
+    result = runner.invoke(cli, ["ontology", "export", "--store", str(store), "-o", "-", "-q"])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 6 and "<http://example.org/c#Dog>" in result.stdout
+    assert "-: 6 triples" in result.stderr and "-: 6 triples" not in result.stdout
+    assert not (store.parent / "-").exists()
+
+
+def test_export_through_a_symlink_writes_its_target(runner, files, tmp_path):
+    good, _, store = files
+    invoke(runner, "ontology", "import", "-q", good, "--store", store)
+    target, link = tmp_path / "real.nt", tmp_path / "link.nt"
+    target.write_text("old", encoding="utf-8")
+    link.symlink_to(target)
+    result = invoke(runner, "ontology", "export", "--store", store, "-o", link, "-q")
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and len(target.read_text(encoding="utf-8").splitlines()) == 6
+
+
+def test_export_into_a_fifo_writes_in_place(runner, files, tmp_path):
+    import os
+    import stat
+    import threading
+
+    good, _, store = files
+    invoke(runner, "ontology", "import", "-q", good, "--store", store)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = invoke(runner, "ontology", "export", "--store", store, "-o", fifo, "-q")
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)  # not replaced by a regular file
+    assert len(received[0].decode().splitlines()) == 6
+
+
+def test_export_through_a_link_to_an_open_descriptor_writes_through_it(runner, files, tmp_path):
+    """Like -o /dev/stdout (a link to /proc/self/fd/1): written at the descriptor's offset, the link kept."""
+    good, _, store = files
+    invoke(runner, "ontology", "import", "-q", good, "--store", store)
+    sink, link = tmp_path / "sink.nt", tmp_path / "out.nt"
+    with open(sink, "wb") as fh:
+        fh.write(b"# written before\n")
+        fh.flush()
+        link.symlink_to(f"/proc/self/fd/{fh.fileno()}")
+        result = invoke(runner, "ontology", "export", "--store", store, "-o", link, "-q")
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    text = sink.read_text(encoding="utf-8")
+    assert text.startswith("# written before\n") and len(text.splitlines()) == 7

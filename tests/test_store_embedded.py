@@ -112,6 +112,22 @@ def test_store_is_locked_while_open(tmp_path):
     EmbeddedStore(tmp_path / "store").close()  # released on close
 
 
+def test_readers_share_the_store_and_a_writer_has_it_alone(tmp_path):
+    from kg.store_lock import LOCK_FILE
+
+    EmbeddedStore(tmp_path / "store").close()
+    with EmbeddedStore(tmp_path / "store", read_only=True) as one, EmbeddedStore(tmp_path / "store", read_only=True):
+        assert one.count() == 0
+        with pytest.raises(StoreError, match="in use by another process"):
+            EmbeddedStore(tmp_path / "store")
+    with EmbeddedStore(tmp_path / "store"), pytest.raises(StoreError, match="in use by another process"):
+        EmbeddedStore(tmp_path / "store", read_only=True)
+    # A lock file left alone (a first open that failed) does not make a new directory foreign.
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / LOCK_FILE).touch()
+    EmbeddedStore(tmp_path / "new").close()
+
+
 def test_refuses_a_directory_that_is_not_a_store(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "readme.txt").write_text("hi", encoding="utf-8")
@@ -141,3 +157,124 @@ def test_byte_scan_finds_a_needle_split_across_two_reads(tmp_path):
     assert has_blank_node_labels(path)
     assert contains_any(path, (b"\r", b"_:"))
     assert not contains_any(path, (b"\r", b"::"))
+
+
+def _crashed_import(tmp_path):
+    """A store of 50 triples, then an import that wrote 10 more and died (journal and rollback copy left)."""
+    import pyoxigraph as ox
+
+    from kg.import_journal import ImportJournal
+
+    data = tmp_path / "data.nt"
+    data.write_text(NT, encoding="utf-8")
+    store = EmbeddedStore(tmp_path / "store")
+    store.import_file(data)
+    ImportJournal(store.directory).begin(store.oxigraph, tmp_path / "big.nt")
+    store.oxigraph.bulk_extend([ox.Quad(ox.NamedNode(f"http://e/new{i}"), ox.NamedNode("http://e/p"),
+                                        ox.Literal("x")) for i in range(10)])
+    store.oxigraph.flush()
+    store.close()  # no commit: as after a SIGKILL
+    return tmp_path / "store"
+
+
+def _leftovers(tmp_path):
+    return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_an_import_cut_short_is_rolled_back_when_the_store_is_opened(tmp_path, read_only):
+    from kg.import_journal import JOURNAL
+
+    directory = _crashed_import(tmp_path)
+    assert (directory / JOURNAL).exists() and _leftovers(tmp_path) == [".store.kgft-rollback"]
+    with EmbeddedStore(directory, read_only=read_only) as store:
+        assert store.count() == 50
+    assert not (directory / JOURNAL).exists() and _leftovers(tmp_path) == []
+
+
+def test_a_rollback_cut_short_is_finished_when_the_store_is_opened(tmp_path):
+    import os
+
+    directory = _crashed_import(tmp_path)
+    os.replace(directory, tmp_path / ".store.kgft-discard")  # died between the two renames of the swap
+    with EmbeddedStore(directory) as store:
+        assert store.count() == 50
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_committed_import_keeps_its_triples_and_drops_the_rollback_copy(tmp_path):
+    from kg.import_journal import JOURNAL
+
+    directory = _crashed_import(tmp_path)
+    (directory / JOURNAL).unlink()  # died after the commit, before deleting the rollback copy
+    with EmbeddedStore(directory) as store:
+        assert store.count() == 60
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_journal_without_its_rollback_copy_is_reported(tmp_path):
+    import shutil
+
+    directory = _crashed_import(tmp_path)
+    shutil.rmtree(tmp_path / ".store.kgft-rollback")
+    with pytest.raises(StoreError, match="rollback copy .* is gone"):
+        EmbeddedStore(directory)
+
+
+def test_a_large_import_leaves_no_journal_or_rollback_copy(import_path, tmp_path):
+    from kg.import_journal import JOURNAL
+
+    path = tmp_path / "data.nt"
+    path.write_text(NT_BNODES, encoding="utf-8")
+    with EmbeddedStore(tmp_path / "store") as store:
+        store.import_file(path)
+    assert not (tmp_path / "store" / JOURNAL).exists() and _leftovers(tmp_path) == []
+
+
+TYPED = (
+    '<http://e/a> <http://e/p> "1.0"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
+    '<http://e/a> <http://e/p> "+1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    '<http://e/a> <http://e/q> "1E0"^^<http://www.w3.org/2001/XMLSchema#double> .\n'
+    '<http://e/a> <http://e/q> "1"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n'
+    '<http://e/a> <http://e/q> "2024-01-01T00:00:00+00:00"^^<http://www.w3.org/2001/XMLSchema#dateTime> .\n'
+    '<http://e/a> <http://e/r> "7"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+)
+
+
+def test_every_import_path_exports_literals_exactly_as_written(import_path, tmp_path):
+    """Oxigraph stores values ("1.0" -> "1"); export gives back the lexical forms of the file."""
+    from kg.export import export_store
+
+    data, out = tmp_path / "typed.nt", tmp_path / "out.nt"
+    data.write_text(NT + TYPED, encoding="utf-8")
+    with EmbeddedStore(tmp_path / "store") as store:
+        result = store.import_file(data)
+        export_store(store, out, "nt")
+        # Queries see values: "+1"^^xsd:integer and "1.0"^^xsd:decimal both equal 1.
+        query = "SELECT (COUNT(*) AS ?n) WHERE { <http://e/a> <http://e/p> ?o FILTER(?o = 1) }"
+        assert int(next(iter(store.oxigraph.query(query)))["n"].value) == 2
+        assert store.count() == result.triples_added == 56
+    exported = out.read_text(encoding="utf-8").splitlines()
+    assert sorted(exported) == sorted((NT + TYPED).splitlines())
+
+
+def _integer(lexical: str) -> str:
+    return f'<http://e/a> <http://e/p> "{lexical}"^^<http://www.w3.org/2001/XMLSchema#integer> .'
+
+
+@pytest.mark.parametrize("files", [[["1", "+1"]], [["1"], ["+1"]], [["+1"], ["1"]], [["01"], ["+1"]],
+                                   [["01", "+1"], ["1"]]], ids=str)
+def test_forms_of_one_value_all_come_back(tmp_path, files):
+    """"1", "01" and "+1"^^xsd:integer are one stored value but three RDF terms, in one file or several."""
+    from kg.export import export_store
+
+    out = tmp_path / "out.nt"
+    with EmbeddedStore(tmp_path / "store") as store:
+        for number, forms in enumerate(files):
+            data = tmp_path / f"part{number}.nt"
+            data.write_text("".join(_integer(form) + "\n" for form in forms), encoding="utf-8")
+            store.import_file(data)
+        assert store.count() == 1
+        export_store(store, out, "nt")
+    written = sorted({_integer(form) for forms in files for form in forms})
+    assert sorted(out.read_text(encoding="utf-8").splitlines()) == written

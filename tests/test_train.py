@@ -126,7 +126,21 @@ def test_ddp_gloo_two_processes(tmp_path):
     assert any(not torch.equal(a[n], fresh[n]) for n in a)
     history = json.loads((tmp_path / "rank0.json").read_text())["history"]
     assert len(history) == 2 and history[0]["epoch"] == 1
-    # each rank saw half of the data per epoch: 48 examples / 8 = 6 steps
+    # Each rank saw its own half of the data per epoch (48 examples in 6 steps of 8): the two
+    # halves batch_order deals are disjoint and cover the data, and the tokens each rank
+    # reports having trained on (tokens/s x seconds) are exactly those of its half.
+    from model.train.batching import batch_order
+
+    for epoch in (1, 2):
+        halves = []
+        for rank in (0, 1):
+            batches = batch_order(len(TRAIN), 8, 0, epoch, rank=rank, world_size=2)
+            assert len(batches) == 6 and all(len(b) == 8 for b in batches)
+            halves.append({i for b in batches for i in b})
+            record = json.loads((tmp_path / f"rank{rank}.json").read_text())["history"][epoch - 1]
+            tokens = round(record["tokens_per_s"] * record["seconds"])
+            assert tokens == sum(len(TRAIN.ids[i]) for i in halves[-1]) < TRAIN.num_tokens()
+        assert halves[0].isdisjoint(halves[1]) and halves[0] | halves[1] == set(range(len(TRAIN)))
     assert (tmp_path / "checkpoint.pt").is_file() and not (tmp_path / "rank1-checkpoint.pt").exists()
 
 
@@ -255,3 +269,53 @@ def test_pooling_and_class_weight_options(runner, tmp_path):
     assert res.exit_code == 0, res.output
     res = runner.invoke(cli, ["train", "--dataset", str(data), "--out", str(tmp_path / "bad"), "--pooling", "attention"])
     assert res.exit_code == 2 and "attention" in res.output
+
+
+def test_resume_without_a_checkpoint_seeds_like_a_fresh_run(tmp_path):
+    """quickstart trains with resume=True: with nothing to restore it must seed exactly as `kgft train` does."""
+    import torch
+
+    from pipelines.train import train
+    from pipelines.train_config import TrainConfig
+
+    data = _write_csv(tmp_path / "reviews.csv")
+    config = TrainConfig(dataset=str(data), epochs=2, embedding_dim=8, hidden=8, batch_size=16, device="cpu",
+                         dropout=0.3)
+    fresh = train(config, tmp_path / "fresh", resume=False)
+    torch.manual_seed(12345)  # whatever the caller's RNG state was
+    resumed = train(config, tmp_path / "resumed", resume=True)
+    assert resumed.seeds[0].fit["history"][-1]["loss"] == fresh.seeds[0].fit["history"][-1]["loss"]
+    a = torch.load(tmp_path / "fresh" / "seed-0" / "best.pt", weights_only=True)["classifier"]
+    b = torch.load(tmp_path / "resumed" / "seed-0" / "best.pt", weights_only=True)["classifier"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--lr", "-1", "lr must be"), ("--lr", "nan", "lr must be"), ("--lr", "inf", "lr must be"),
+    ("--threads", "0", "threads must be at least 1"), ("--embedding-dropout", "1.5", "embedding-dropout must be"),
+    ("--vote", "-2", "channel.vote must be"), ("--max-entity-share", "0", "max_entity_share must be"),
+])
+def test_numeric_options_are_checked_before_anything_is_written(runner, tmp_path, option, value, message):
+    data = _write_csv(tmp_path / "reviews.csv")
+    out = tmp_path / "run"
+    res = runner.invoke(cli, ["train", "--dataset", str(data), "--out", str(out), option, value, *FAST])
+    assert res.exit_code != 0 and message in res.output and len(res.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_text_and_label_columns_from_the_command_line(runner, tmp_path):
+    import csv as csv_module
+
+    src = _write_csv(tmp_path / "reviews.csv")
+    rows = list(csv_module.DictReader(open(src)))
+    data = tmp_path / "topics.csv"
+    with open(data, "w", newline="") as handle:
+        w = csv_module.writer(handle)
+        w.writerow(["body", "topic"])
+        w.writerows((r["text"], r["label"]) for r in rows)
+    res = runner.invoke(cli, ["train", "--dataset", str(data), "--out", str(tmp_path / "bad"), *FAST])
+    assert res.exit_code != 0 and "no column 'text'" in res.output and "--text-column" in res.output
+    res = runner.invoke(cli, ["train", "--dataset", str(data), "--text-column", "body", "--label-column", "topic",
+                              "--out", str(tmp_path / "run"), *FAST])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["labels"] == ["neg", "pos"]

@@ -46,7 +46,7 @@ def test_explain_positions_follow_the_kept_end(truncate, max_len, kept):
     encoder = _encoder(truncate, max_len)
     tokens = encoder.process(TEXT)
     vocab = Vocab.build([tokens])
-    run = SimpleNamespace(encoder=encoder, vocab=vocab)
+    run = SimpleNamespace(encoder=encoder, vocab=vocab, channel=None)
     encoded = encode_text(run, TEXT)
     assert encoded.tokens == tokens
     found = {iris[0][len(EX):]: (words_at, after) for _s, _e, iris, words_at, after in encoded.mentions}

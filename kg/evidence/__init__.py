@@ -7,16 +7,8 @@ from kg.evidence.class_map import (
     load_class_map,
     shipped_class_maps,
 )
-from kg.evidence.paths import (
-    DEFAULT_EXCLUDED,
-    EvidencePath,
-    PathFinder,
-    PathPolicy,
-    Step,
-    local_name,
-    path_finder,
-    relation_name,
-)
+from kg.evidence.finder import PathFinder, path_finder
+from kg.evidence.paths import DEFAULT_EXCLUDED, EvidencePath, PathPolicy, Step, local_name, relation_name
 
 __all__ = [
     "ClassMap",

@@ -155,9 +155,6 @@ def parse_class_map(data: dict, path: Path) -> ClassMap:
         if not isinstance(excl, list) or not all(isinstance(v, str) for v in excl):
             raise ConfigError(f"{path}: [paths] exclude_predicates must be a list of IRIs")
         policy_args["exclude_predicates"] = tuple(_expand(v, prefixes, path, "exclude_predicates") for v in excl)
-    for key in ("max_hops", "max_paths", "max_nodes"):
-        if key in policy_args and (isinstance(policy_args[key], bool) or not isinstance(policy_args[key], int)):
-            raise ConfigError(f"{path}: [paths] {key} must be an integer")
     datasets = data.get("datasets", [])
     if not isinstance(datasets, list) or not all(isinstance(d, str) for d in datasets):
         raise ConfigError(f"{path}: datasets must be a list of dataset names")
@@ -224,7 +221,7 @@ def class_map_from_labels(class_labels, finder) -> ClassMap | None:
 
     Args:
         class_labels (Iterable[str]): The model's class labels.
-        finder (kg.evidence.paths.PathFinder): Looks labels up in the store.
+        finder (kg.evidence.finder.PathFinder): Looks labels up in the store.
 
     Returns:
         ClassMap or None: Classes whose name is some concept's label; ``None`` if none is.

@@ -4,8 +4,9 @@ kgft's Neo4j store keeps every IRI as a ``:Resource {uri}`` node, every object
 property as a relationship typed by the full predicate IRI and literals as
 list-valued node properties keyed by the predicate IRI (``P`` or ``P@lang``).
 Source, targets, excluded types and label keys reach Cypher as ``$parameters``;
-only the hop bound, a validated integer, is part of the query text (Cypher
-cannot take it as a parameter).
+only the hop bound, validated by :func:`kg.neo4j_store.cypher.bounded_hops`, is
+part of the query text (Cypher cannot take it as a parameter). Blank nodes are
+recognized by the store's own :data:`kg.neo4j_store.encode.BNODE_PREFIX`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Iterable, Sequence
 
 from kg.errors import StoreError
 from kg.evidence.paths import EvidencePath, PathPolicy, Step, pick_label
-from kg.store import LABEL_PREDICATES
+from kg.neo4j_store.cypher import bounded_hops
+from kg.neo4j_store.encode import BNODE_PREFIX
+from kg.store_protocol import LABEL_PREDICATES
 
 logger = logging.getLogger(__name__)
 
-BNODE_PREFIX = "bnode://"
 #: Rows fetched at most per search; more shortest paths than this are cut (logged).
 ROW_CAP = 10_000
 
@@ -42,12 +44,6 @@ _LABELLED = (
     "MATCH (n:Resource) WHERE any(k IN keys(n) WHERE (k IN $preds OR any(p IN $preds WHERE k STARTS WITH p + '@')) "
     "AND any(v IN n[k] WHERE toLower(toString(v)) = toLower($text))) RETURN DISTINCT n.uri AS uri"
 )
-
-
-def _hops(max_hops: int) -> int:
-    if isinstance(max_hops, bool) or not isinstance(max_hops, int) or not 1 <= max_hops <= 32:
-        raise StoreError(f"max_hops must be an integer between 1 and 32 for Neo4j, not {max_hops!r}")
-    return max_hops
 
 
 def _split_key(key: str) -> tuple[str, str | None]:
@@ -92,7 +88,7 @@ class CypherPathFinder:
         goals = sorted(set(targets))
         if not goals or source in goals:
             return []
-        query = _PATHS.format(hops=_hops(policy.max_hops), arrow=">" if policy.direction == "forward" else "")
+        query = _PATHS.format(hops=bounded_hops(policy.max_hops), arrow=">" if policy.direction == "forward" else "")
         rows = self._run(
             query,
             {

@@ -25,14 +25,11 @@ node label), and other hub predicates can be excluded through the policy.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from typing import Iterable
 
 from kg.errors import ConfigError
-from kg.store import LABEL_PREDICATES
-
-logger = logging.getLogger(__name__)
+from kg.store_protocol import LABEL_PREDICATES
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -63,7 +60,7 @@ class PathPolicy:
         max_nodes (int): Give up (no path) after visiting this many nodes. (default: ``200000``)
 
     Raises:
-        ConfigError: an unknown direction or a non-positive limit.
+        ConfigError: an unknown direction or a limit that is not a positive integer.
     """
 
     max_hops: int = 6
@@ -78,8 +75,9 @@ class PathPolicy:
                 f"unknown path direction {self.direction!r}", hint=f"use one of {', '.join(DIRECTIONS)}"
             )
         for name in ("max_hops", "max_paths", "max_nodes"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"path search {name} must be positive, got {getattr(self, name)}")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"path search {name} must be a positive integer, got {value!r}")
         excluded = tuple(dict.fromkeys((RDF_TYPE, *self.exclude_predicates)))
         object.__setattr__(self, "exclude_predicates", excluded)
 
@@ -226,28 +224,10 @@ def enumerate_shortest(
     return paths
 
 
-class PathFinder(Protocol):
-    """What a store-specific path finder offers."""
-
-    def shortest_paths(
-        self, source: str, targets: Sequence[str], policy: PathPolicy, avoid: Sequence[str] = ()
-    ) -> list[EvidencePath]:
-        """Shortest paths from ``source`` to any of ``targets`` not passing through ``avoid``."""
-        ...
-
-    def labels(self, iris: Iterable[str]) -> dict[str, str]:
-        """Display labels of the given IRIs (those that have one)."""
-        ...
-
-    def concepts_labelled(self, text: str) -> list[str]:
-        """IRIs whose label equals ``text`` (case-insensitive)."""
-        ...
-
-
 def pick_label(candidates: Iterable[tuple[str, str, str | None]]) -> str | None:
     """The preferred label among ``(predicate, text, language)`` candidates.
 
-    Preference: label predicate order of :data:`kg.store.LABEL_PREDICATES`
+    Preference: label predicate order of :data:`kg.store_protocol.LABEL_PREDICATES`
     (``rdfs:label``, ``skos:prefLabel``, ...), English or untagged first, then text.
     """
     best = None
@@ -256,26 +236,3 @@ def pick_label(candidates: Iterable[tuple[str, str, str | None]]) -> str | None:
         if best is None or key < best[0]:
             best = (key, text)
     return None if best is None else best[1]
-
-
-def path_finder(store) -> PathFinder:
-    """The path finder for an open store (embedded rdflib store or Neo4j).
-
-    Args:
-        store (kg.store.Store): An open store.
-
-    Returns:
-        PathFinder: SPARQL-based for the embedded store, Cypher-based for Neo4j.
-
-    Raises:
-        ConfigError: a store kind kgft cannot search.
-    """
-    from kg.evidence.cypher import CypherPathFinder
-    from kg.evidence.sparql import SparqlPathFinder
-
-    if type(store).__name__ == "Neo4jStore":
-        return CypherPathFinder.for_store(store)
-    graph = getattr(store, "graph", None)
-    if graph is not None and hasattr(graph, "query"):
-        return SparqlPathFinder(graph)
-    raise ConfigError(f"cannot search graph evidence in a {type(store).__name__}")

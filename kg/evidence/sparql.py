@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 from rdflib import Literal, URIRef
 
 from kg.evidence.paths import EvidencePath, PathPolicy, Step, enumerate_shortest, pick_label
-from kg.store import LABEL_PREDICATES
+from kg.store_protocol import LABEL_PREDICATES
 
 logger = logging.getLogger(__name__)
 

@@ -93,9 +93,15 @@ class EntityLinker:
         self._automaton = automaton
 
     # ---------------------------------------------------------------- build
+    @property
+    def fold(self) -> bool:
+        """Whether labels and text are matched with plurals folded."""
+        return bool(self.options.get("fold_plurals", False))
+
     @classmethod
     def from_labels(
-        cls, labels: Iterable[Sequence[str]], *, invert_commas: bool = True, min_chars: int = 2
+        cls, labels: Iterable[Sequence[str]], *, invert_commas: bool = True, min_chars: int = 2,
+        fold_plurals: bool = False,
     ) -> "EntityLinker":
         """Build a linker from ``(entity_iri, label)`` pairs.
 
@@ -106,6 +112,8 @@ class EntityLinker:
                 inverted forms). (default: ``True``)
             min_chars (int): Ignore labels whose normalized form is shorter
                 (single letters link noise). (default: ``2``)
+            fold_plurals (bool): Match singular and plural forms alike
+                (:func:`kg.linking.normalize.fold_plural`). (default: ``False``)
 
         Returns:
             EntityLinker: The linker.
@@ -117,15 +125,22 @@ class EntityLinker:
             n += 1
             if not text:
                 continue
-            for key in label_keys(str(text), invert_commas=invert_commas, min_chars=min_chars):
+            for key in label_keys(str(text), invert_commas=invert_commas, min_chars=min_chars, fold=fold_plurals):
                 table.setdefault(key, set()).add(str(iri))
         entries = {k: tuple(sorted(v)) for k, v in sorted(table.items())}
         log.info("entity linker: %d labels -> %d keys", n, len(entries))
-        return cls(entries, {"invert_commas": invert_commas, "min_chars": min_chars, "labels": n})
+        return cls(entries, {"invert_commas": invert_commas, "min_chars": min_chars, "labels": n,
+                             "fold_plurals": fold_plurals})
+
+    def without(self, entities: Iterable[str]) -> "EntityLinker":
+        """A linker that no longer links ``entities`` (keys left with no entity are dropped)."""
+        drop = set(entities)
+        entries = {k: kept for k, v in self.entries.items() if (kept := tuple(e for e in v if e not in drop))}
+        return EntityLinker(entries, {**self.options, "dropped": len(drop) + int(self.options.get("dropped", 0))})
 
     @classmethod
     def from_store(cls, store, **kwargs) -> "EntityLinker":
-        """Build a linker from every label and synonym of a :class:`kg.store.Store`."""
+        """Build a linker from every label and synonym of a :class:`kg.store_protocol.Store`."""
         return cls.from_labels(store.labels(), **kwargs)
 
     def __len__(self) -> int:
@@ -169,7 +184,7 @@ class EntityLinker:
         Returns:
             list[Mention]: Non-overlapping mentions in text order.
         """
-        spans = list(pieces_with_spans(text))
+        spans = list(pieces_with_spans(text, self.fold))
         seq = [p for p, _, _ in spans]
         out = []
         for first, end, key_id in self._match(seq):
@@ -192,7 +207,7 @@ class EntityLinker:
         seq: list[str] = []
         owner: list[int] = []
         for i, token in enumerate(tokens):
-            for p in pieces(token):
+            for p in pieces(token, self.fold):
                 seq.append(p)
                 owner.append(i)
         return [

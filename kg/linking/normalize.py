@@ -10,6 +10,10 @@ underscores are soft: they separate pieces but are not pieces themselves, so
 MeSH-style inverted labels ("Neoplasms, Glandular and Epithelial") get a
 natural-order variant ("Glandular and Epithelial Neoplasms"): the
 comma-separated parts in reverse order.
+
+With ``fold=True`` every piece is also reduced to a singular-like form
+(:func:`fold_plural`: ``neoplasms`` → ``neoplasm``, ``therapies`` → ``therapy``),
+on labels and text alike, so a label and its plural match each other.
 """
 
 from __future__ import annotations
@@ -34,35 +38,59 @@ def norm_piece(piece: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def pieces_with_spans(text: str) -> Iterator[tuple[str, int, int]]:
+_KEEP_S = ("ss", "us", "is", "os", "as")
+_ES = ("ches", "shes", "xes", "zes", "sses", "uses")
+
+
+def fold_plural(piece: str) -> str:
+    """A singular-like form of one lower-cased piece (the same rule for labels and text).
+
+    ``-ies`` → ``-y``, ``-ches``/``-shes``/``-xes``/``-zes``/``-sses``/``-uses`` lose ``es``, any
+    other final ``s`` is dropped unless the piece ends in ``ss``, ``us``, ``is``, ``os``
+    or ``as``; pieces of 3 characters or fewer, and digits, are kept.
+    """
+    if len(piece) <= 3 or not piece.isalpha():
+        return piece
+    if piece.endswith("ies") and len(piece) > 4:
+        return piece[:-3] + "y"
+    if piece.endswith(_ES):
+        return piece[:-2]
+    if piece.endswith("s") and not piece.endswith(_KEEP_S):
+        return piece[:-1]
+    return piece
+
+
+def pieces_with_spans(text: str, fold: bool = False) -> Iterator[tuple[str, int, int]]:
     """Normalized pieces of ``text`` with their character offsets in ``text``."""
     for m in _PIECE_RE.finditer(text):
         piece = norm_piece(m.group())
         if piece:
-            yield piece, m.start(), m.end()
+            yield (fold_plural(piece) if fold else piece), m.start(), m.end()
 
 
-def pieces(text: str) -> list[str]:
+def pieces(text: str, fold: bool = False) -> list[str]:
     """Normalized pieces of ``text`` (see the module docstring)."""
-    return [q for p in _PIECE_RE.findall(text) if (q := norm_piece(p))]
+    out = [q for p in _PIECE_RE.findall(text) if (q := norm_piece(p))]
+    return [fold_plural(p) for p in out] if fold else out
 
 
-def label_variants(label: str, invert_commas: bool = True) -> list[list[str]]:
+def label_variants(label: str, invert_commas: bool = True, fold: bool = False) -> list[list[str]]:
     """Piece sequences a label should match: itself and its natural-order form.
 
     Args:
         label (str): A label or synonym, e.g. ``"Neoplasms, Glandular"``.
         invert_commas (bool): Add the reversed comma form (``"Glandular
             Neoplasms"``). (default: ``True``)
+        fold (bool): Fold plurals (:func:`fold_plural`). (default: ``False``)
 
     Returns:
         list[list[str]]: Distinct non-empty piece sequences.
     """
-    variants = [pieces(label)]
+    variants = [pieces(label, fold)]
     if invert_commas and "," in label:
         parts = [p.strip() for p in label.split(",")]
         if all(parts):
-            variants.append(pieces(" ".join(reversed(parts))))
+            variants.append(pieces(" ".join(reversed(parts)), fold))
     out: list[list[str]] = []
     for v in variants:
         if v and v not in out:
@@ -70,15 +98,16 @@ def label_variants(label: str, invert_commas: bool = True) -> list[list[str]]:
     return out
 
 
-def label_keys(label: str, invert_commas: bool = True, min_chars: int = 2) -> list[str]:
+def label_keys(label: str, invert_commas: bool = True, min_chars: int = 2, fold: bool = False) -> list[str]:
     """The keys a label is matched by: each variant's pieces joined by spaces.
 
     Args:
         label (str): A label or synonym.
         invert_commas (bool): Include the natural-order form (see :func:`label_variants`). (default: ``True``)
         min_chars (int): Drop keys shorter than this (single letters link noise). (default: ``2``)
+        fold (bool): Fold plurals (:func:`fold_plural`). (default: ``False``)
 
     Returns:
         list[str]: Distinct keys, e.g. ``["neoplasms glandular", "glandular neoplasms"]``.
     """
-    return [key for seq in label_variants(label, invert_commas) if len(key := " ".join(seq)) >= min_chars]
+    return [key for seq in label_variants(label, invert_commas, fold) if len(key := " ".join(seq)) >= min_chars]

@@ -40,7 +40,7 @@ from typing import Iterator
 
 from kg.errors import DataError
 from kg.neo4j_store.cypher import IMPORT_LABEL
-from kg.store import ImportResult
+from kg.store_protocol import ImportResult
 
 log = logging.getLogger(__name__)
 
@@ -96,26 +96,27 @@ def _in_background(func, *args, **kwargs) -> Future:
 PROCESS_VALIDATION_BYTES = 32 << 20
 
 
-def _validation(path: Path, fmt: str) -> Future:
+def _validation(path: Path, fmt: str, base_iri: str | None) -> Future:
     """The validation pass of ``path`` (see :mod:`kg.parse`), running in the background."""
     from kg.parse import validate
 
     if path.stat().st_size >= PROCESS_VALIDATION_BYTES and (os.cpu_count() or 1) > 1:
         from kg.validate_worker import validate_in_child
 
-        return _in_background(validate_in_child, path, fmt)
-    return _in_background(validate, path, fmt)
+        return _in_background(validate_in_child, path, fmt, base_iri)
+    return _in_background(validate, path, fmt, base_iri=base_iri)
 
 
-def _batches(store, path: Path, fmt: str, scope: str, skip: int, batch_size: int) -> Iterator:
+def _batches(store, path: Path, fmt: str, scope: str, skip: int, batch_size: int,
+             base_iri: str | None) -> Iterator:
     """The file's batches after the first ``skip``: N-Triples text for the plugin, grouped otherwise."""
     from kg.neo4j_store.text_batches import text_batches
     from kg.parse import iter_quads
 
     if store.uses_plugin():  # the server groups the triples (kg.neo4j_store.procedure)
-        yield from text_batches(path, fmt, scope, skip, batch_size)
+        yield from text_batches(path, fmt, scope, skip, batch_size, base_iri)
         return
-    quads = itertools.islice(iter_quads(path, fmt, scope=scope), skip * batch_size, None)
+    quads = itertools.islice(iter_quads(path, fmt, scope=scope, base_iri=base_iri), skip * batch_size, None)
     while True:
         batch = store.new_batch()
         if not batch.add_ox(quads, batch_size):
@@ -160,13 +161,15 @@ def _opening(store, batches: Iterator, validation: Future, sha: str, path: Path,
     return added, len(early), read
 
 
-def import_file(store, path: Path, format: str | None = None) -> ImportResult:
+def import_file(store, path: Path, format: str | None = None, base_iri: str | None = None) -> ImportResult:
     """Import one file into ``store`` (a :class:`~kg.neo4j_store.Neo4jStore`), resumably.
 
     Args:
         store: The open Neo4j store.
         path (Path): The RDF file (optionally ``.gz``).
         format (str, optional): Format name; detected when ``None``. (default: ``None``)
+        base_iri (str, optional): Base of relative IRIs; the file's ``file://`` URI when
+            ``None``. Pass the same one when resuming. (default: ``None``)
 
     Returns:
         ImportResult: ``extra`` has ``sha256``, ``batches``, ``resumed_from_batch``
@@ -194,7 +197,7 @@ def import_file(store, path: Path, format: str | None = None) -> ImportResult:
         )
     if record is None:
         fmt, batch_size, done = detect_format(path, format), store.batch_size, 0
-        validation = _validation(path, fmt)
+        validation = _validation(path, fmt, base_iri)
         read = None
     else:
         fmt, read = record["format"], record["triples_read"]
@@ -202,7 +205,7 @@ def import_file(store, path: Path, format: str | None = None) -> ImportResult:
         log.info("%s: resuming after %d committed batches", path, done)
     added = opened = 0
     with progress(total=read and max(read - done * batch_size, 0), desc=path.name, unit="triple") as bar:
-        batches = _counted(_batches(store, path, fmt, scope, done, batch_size), bar)
+        batches = _counted(_batches(store, path, fmt, scope, done, batch_size, base_iri), bar)
         if record is None:
             added, opened, read = _opening(store, batches, validation, sha, path, fmt, action)
             bar.total = read

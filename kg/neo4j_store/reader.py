@@ -1,4 +1,4 @@
-"""Read queries over the n10s model: triples, counts, labels, stats, paths.
+"""Read queries over the n10s model: triples, counts, labels, stats.
 
 Every function takes an open ``neo4j`` session (or transaction) and the
 property-key registry (``key -> KeyInfo``) and passes all values as
@@ -108,7 +108,7 @@ def _count_nodes(session, where: str, **params) -> int:
 def stats(session, keys: dict[str, KeyInfo]) -> dict:
     """Counts with the same definitions as :meth:`kg.embedded.EmbeddedStore.stats`."""
     from kg.embedded import CLASS_TYPES, PROPERTY_TYPES, SCHEMA_NAMESPACES
-    from kg.store import LABEL_PREDICATES
+    from kg.store_protocol import LABEL_PREDICATES
 
     predicates: dict[str, int] = {}
     for rec in session.run("MATCH ()-[r]->() RETURN type(r) AS p, count(r) AS n"):
@@ -137,40 +137,3 @@ def stats(session, keys: dict[str, KeyInfo]) -> dict:
         "labelled": _count_nodes(session, "any(k IN keys(n) WHERE k IN $keys)", keys=label_keys),
         "predicates": dict(sorted(predicates.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
-
-
-def _path_id(uri: str) -> str:
-    return "_:" + uri[len(BNODE_PREFIX):] if uri.startswith(BNODE_PREFIX) else uri
-
-
-def _node_uri(node: str) -> str:
-    return BNODE_PREFIX + node[2:] if node.startswith("_:") else node
-
-
-def shortest_paths(
-    session, source: str, targets: Sequence[str], max_hops: int, max_degree: int
-) -> list[list[tuple[str, str, str]]]:
-    """One shortest path (Cypher ``shortestPath``, either direction) from ``source`` to each target.
-
-    Nodes with more than ``max_degree`` relationships may end a path but are not
-    walked through (as in :func:`kg.paths.shortest_paths`). ``max_hops`` must be
-    validated by the caller (it is part of the pattern, not a parameter).
-    """
-    src = _node_uri(source)
-    wanted = sorted({_node_uri(t) for t in targets})
-    paths: list[list[tuple[str, str, str]]] = [[]] if src in wanted else []
-    result = session.run(
-        f"MATCH (a:{RESOURCE} {{uri: $source}}) UNWIND $targets AS t "
-        f"MATCH (b:{RESOURCE} {{uri: t}}) WHERE b <> a "
-        f"MATCH p = shortestPath((a)-[*..{int(max_hops)}]-(b)) "
-        "WHERE all(x IN nodes(p)[1..-1] WHERE COUNT { (x)--() } <= $max_degree) "
-        "RETURN t, [r IN relationships(p) | [startNode(r).uri, type(r), endNode(r).uri]] AS edges",
-        source=src,
-        targets=wanted,
-        max_degree=max_degree,
-    )
-    order = {t: i for i, t in enumerate(wanted)}
-    found = sorted(((len(r["edges"]), order[r["t"]], r["edges"]) for r in result), key=lambda x: x[:2])
-    for _, _, edges in found:
-        paths.append([(_path_id(s), p, _path_id(o)) for s, p, o in edges])
-    return paths

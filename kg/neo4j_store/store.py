@@ -15,11 +15,10 @@ from typing import Iterable, Iterator, Sequence
 from kg.neo4j_store import reader
 from kg.neo4j_store.batch import Batch
 from kg.neo4j_store.connection import translate_errors
-from kg.neo4j_store.cypher import SCHEMA, bounded_hops
+from kg.neo4j_store.cypher import SCHEMA
 from kg.neo4j_store.encode import KeyCodec, KeyInfo
-from kg.paths import MAX_DEGREE
 from kg.settings import Neo4jSettings
-from kg.store import LABEL_PREDICATES, ImportResult
+from kg.store_protocol import LABEL_PREDICATES, ImportResult
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ OPENING_TRIPLES = 150_000
 
 
 class Neo4jStore:
-    """A Neo4j database holding one RDF graph, n10s style; implements ``kg.store.Store``.
+    """A Neo4j database holding one RDF graph, n10s style; implements ``kg.store_protocol.Store``.
 
     Opening the store verifies the connection and creates (if missing) the
     ``n10s_unique_uri`` uniqueness constraint on ``:Resource(uri)`` plus the
@@ -258,8 +257,8 @@ class Neo4jStore:
                     written += 1
         return added, written
 
-    def import_file(self, path: Path, format: str | None = None) -> ImportResult:
-        """Import one RDF file; resumable after a crash, idempotent on re-import.
+    def import_file(self, path: Path, format: str | None = None, base_iri: str | None = None) -> ImportResult:
+        """Import one RDF file; resumable after a crash, idempotent on re-import (``base_iri``: as kg.parse).
 
         See :mod:`kg.neo4j_store.importer` for the guarantees.
 
@@ -269,7 +268,7 @@ class Neo4jStore:
         """
         from kg.neo4j_store.importer import import_file
 
-        return import_file(self, Path(path), format)
+        return import_file(self, Path(path), format, base_iri)
 
     def add_triples(self, triples: Iterable[tuple], source: str = "") -> int:
         """Add rdflib-term triples in batches of ``batch_size`` (MERGE semantics).
@@ -334,27 +333,6 @@ class Neo4jStore:
         Same definitions as the embedded store (:meth:`kg.embedded.EmbeddedStore.stats`).
         """
         return self._read("computing statistics", reader.stats, self._keys())
-
-    def shortest_paths(
-        self, source: str, targets: Sequence[str], max_hops: int = 6
-    ) -> list[list[tuple[str, str, str]]]:
-        """Shortest paths (Cypher ``shortestPath``, any direction) from ``source`` to each target.
-
-        ``rdf:type`` to a class is a node label in this model, so paths follow
-        object properties only. Hubs (more than :data:`kg.paths.MAX_DEGREE`
-        relationships) may end a path but are not walked through.
-
-        Args:
-            source (str): Start IRI (blank nodes as ``_:id``).
-            targets (Sequence[str]): Goal IRIs.
-            max_hops (int): Longest path considered, 1-32. (default: ``6``)
-
-        Returns:
-            list[list[tuple[str, str, str]]]: Paths as ``(s, p, o)`` IRIs, shortest
-            first; ``[]`` first if ``source`` is itself a target.
-        """
-        hops = bounded_hops(max_hops)
-        return self._read("finding paths", reader.shortest_paths, source, list(targets), hops, MAX_DEGREE)
 
     def delete(self, prefixes: Sequence[str]) -> int:
         """Delete every resource whose ``uri`` starts with one of ``prefixes``, and its edges.

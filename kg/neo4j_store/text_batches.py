@@ -77,12 +77,13 @@ def _raw_batches(path: Path, skip: int, batch_size: int) -> Iterator[TextBatch]:
         yield TextBatch(b"".join(chunk).decode("utf-8"), len(chunk))
 
 
-def _parsed_batches(path: Path, fmt: str, scope: str, skip: int, batch_size: int) -> Iterator[TextBatch]:
+def _parsed_batches(path: Path, fmt: str, scope: str, skip: int, batch_size: int,
+                    base_iri: str | None) -> Iterator[TextBatch]:
     import pyoxigraph as ox
 
     from kg.parse import iter_quads
 
-    quads = itertools.islice(iter_quads(path, fmt, scope=scope), skip * batch_size, None)
+    quads = itertools.islice(iter_quads(path, fmt, scope=scope, base_iri=base_iri), skip * batch_size, None)
     while True:
         chunk = list(itertools.islice(quads, batch_size))
         if not chunk:
@@ -90,7 +91,8 @@ def _parsed_batches(path: Path, fmt: str, scope: str, skip: int, batch_size: int
         yield TextBatch(ox.serialize(chunk, format=ox.RdfFormat.N_QUADS).decode("utf-8"), len(chunk))
 
 
-def text_batches(path: Path, fmt: str, scope: str, skip: int, batch_size: int) -> Iterator[TextBatch]:
+def text_batches(path: Path, fmt: str, scope: str, skip: int, batch_size: int,
+                 base_iri: str | None = None) -> Iterator[TextBatch]:
     """The file's batches after the first ``skip`` ones (see the module docstring).
 
     Args:
@@ -99,7 +101,8 @@ def text_batches(path: Path, fmt: str, scope: str, skip: int, batch_size: int) -
         scope (str): The blank-node scope (:func:`kg.parse.file_scope`).
         skip (int): Batches already committed.
         batch_size (int): Lines (raw) or triples (parsed) per batch.
+        base_iri (str, optional): Base of relative IRIs (:func:`kg.parse.iter_quads`). (default: ``None``)
     """
     if sendable_as_is(path, fmt):
         return _raw_batches(path, skip, batch_size)
-    return _parsed_batches(path, fmt, scope, skip, batch_size)
+    return _parsed_batches(path, fmt, scope, skip, batch_size, base_iri)

@@ -79,11 +79,6 @@ class KGEScorer:
         """``[B, N]`` scores of ``(e_n, r_b, t_b)`` for all ``n``."""
         raise NotImplementedError
 
-    def score_triples(self, heads: Tensor, rels: Tensor, tails: Tensor) -> Tensor:
-        """Scores of id triples (any broadcastable shapes)."""
-        self.begin_step()
-        return self.score(self.entities(heads), self.relations(rels), self.entities(tails))
-
 
 def _split(x: Tensor) -> tuple[Tensor, Tensor]:
     return x.chunk(2, dim=-1)

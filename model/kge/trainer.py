@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from kg.progress import progress
-from model.kge.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from model.kge.checkpoint import CHECKPOINT_NAME, save_checkpoint
 from model.kge.config import TrainConfig
 from model.kge.evaluation import evaluate
 from model.kge.filtering import FilterIndex
@@ -147,14 +147,6 @@ class Trainer:
         self.result.resumed_from = self.start_epoch
         self.result.epochs_run = self.start_epoch
         logger.info("resuming from epoch %d", self.start_epoch)
-
-    def resume_from_disk(self) -> bool:
-        """Restore ``RUN_DIR/checkpoint.pt`` if it exists; returns whether it did."""
-        path = self.checkpoint_path()
-        if path is None or not path.is_file():
-            return False
-        self.restore(load_checkpoint(path, map_location=self.device))
-        return True
 
     # -- training ------------------------------------------------------
     def train_epoch(self) -> float:

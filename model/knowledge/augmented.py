@@ -7,7 +7,10 @@ wrapper covers every trainable part. Each part is switchable for ablation:
 * ``init``: copy the projected entity targets into the linked tokens' rows once,
   when the model is built;
 * ``reg_weight > 0``: add ``reg_weight * R`` (see :mod:`model.knowledge.regularizer`);
-* ``joint``: train the KGE model too, adding ``joint_weight * L_KGE``.
+* ``joint``: train the KGE model too, adding ``joint_weight * L_KGE``;
+* ``channel_reg > 0``: with a knowledge channel in the classifier
+  (:mod:`model.knowledge.channel`), add ``channel_reg`` times its penalty (the
+  concept vectors' distance from the graph's).
 
 Without an alignment (the ``--baseline``), it is the bare classifier and
 ``aux_loss`` is zero. Only the classifier decides predictions, so inference
@@ -18,15 +21,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
-
-from model.classifier import BiLSTMClassifier
 from model.knowledge.alignment import Alignment
+from model.knowledge.channel_inputs import ChannelBatch
 from model.knowledge.joint import JointKGELoss
 from model.knowledge.projection import EntityProjection
 from model.knowledge.regularizer import knowledge_penalty
+
+if TYPE_CHECKING:  # the classifier imports the knowledge channel from this package
+    from model.classifier import BiLSTMClassifier
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class KnowledgeOptions:
         joint_weight (float): Weight of the KGE loss. (default: ``0.1``)
         joint_batch (int): Triples per step for the KGE loss. (default: ``512``)
         seed (int): Seed of the projection matrix. (default: ``0``)
+        channel_reg (float): Weight of the knowledge channel's penalty. (default: ``1.0``)
     """
 
     init: bool = True
@@ -52,6 +59,7 @@ class KnowledgeOptions:
     joint_weight: float = 0.1
     joint_batch: int = 512
     seed: int = 0
+    channel_reg: float = 1.0
 
     def to_dict(self) -> dict:
         """Plain dict form."""
@@ -137,18 +145,22 @@ class KnowledgeAugmentedClassifier(nn.Module):
         return knowledge_penalty(self.classifier.embedding.weight, self.alignment, self.targets(),
                                  self.options.neighbour_weight)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor,
+                channel: ChannelBatch | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits and the weighted auxiliary loss.
 
         Args:
             tokens (Tensor): ``[batch, time]`` ids.
             lengths (Tensor): ``[batch]`` lengths.
+            channel (ChannelBatch, optional): The knowledge channel's inputs. (default: ``None``)
 
         Returns:
             tuple[Tensor, Tensor]: ``[batch, classes]`` logits and a scalar loss to add.
         """
-        logits = self.classifier(tokens, lengths)
+        logits = self.classifier(tokens, lengths, channel)
         aux = logits.new_zeros(())
+        if self.classifier.channel is not None and channel is not None and self.options.channel_reg > 0:
+            aux = aux + self.options.channel_reg * self.classifier.channel.penalty(channel.concepts).float()
         if self.has_knowledge and self.options.reg_weight > 0:
             aux = aux + self.options.reg_weight * self.penalty().float()
         if self.joint is not None and self.options.joint_weight > 0:
@@ -156,13 +168,18 @@ class KnowledgeAugmentedClassifier(nn.Module):
         return logits, aux
 
     def fingerprint(self) -> str:
-        """SHA-256 of the knowledge inputs (alignment and entity vectors); ``"none"`` for the baseline."""
-        if not self.has_knowledge:
+        """SHA-256 of the knowledge inputs (alignment, entity vectors, the channel's graph vectors);
+        ``"none"`` for the baseline."""
+        channel = self.classifier.channel
+        if not self.has_knowledge and channel is None:
             return "none"
         digest = hashlib.sha256()
-        for name, t in self.alignment.to_state().items():
+        tensors = list(self.alignment.to_state().items()) if self.has_knowledge else []
+        if self.has_knowledge and self.entity_vectors is not None:
+            tensors.append(("entity_vectors", self.entity_vectors))
+        if channel is not None:
+            tensors.append(("channel", channel.entity_vectors))
+        for name, t in tensors:
             digest.update(name.encode())
             digest.update(t.detach().cpu().contiguous().numpy().tobytes())
-        if self.entity_vectors is not None:
-            digest.update(self.entity_vectors.detach().cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()

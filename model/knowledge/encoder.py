@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 
 from kg.errors import ConfigError
 from model.knowledge.entity_tokens import LinkedText, TokenLinks, insert_entity_tokens
+from model.knowledge.negation import NegationScope
 
 #: Which end of a long text :class:`TextEncoder` keeps.
 TRUNCATE_MODES = ("head", "tail")
@@ -78,10 +79,11 @@ class TextEncoder:
         truncate (str): Which end of a long text is kept: ``head`` (the first ``max_len``
             tokens) or ``tail`` (the last ones; reviews often conclude with the verdict).
             (default: ``"head"``)
+        negation (NegationScope, optional): Marks negated mentions (knowledge runs). (default: ``None``)
     """
 
     def __init__(self, tokenizer, max_len: int, linker=None, max_entities_per_mention: int = 1,
-                 truncate: str = "head") -> None:
+                 truncate: str = "head", negation: NegationScope | None = None) -> None:
         if truncate not in TRUNCATE_MODES:
             raise ConfigError(f"unknown truncate mode {truncate!r}", hint=f"use one of {', '.join(TRUNCATE_MODES)}")
         self.tokenizer = tokenizer
@@ -89,15 +91,37 @@ class TextEncoder:
         self.linker = linker
         self.max_entities_per_mention = int(max_entities_per_mention)
         self.truncate = truncate
+        self.negation = negation
+
+    def window(self, n: int) -> slice:
+        """The slice of ``n`` tokens that is kept: at most ``max_len``, from the head or the tail."""
+        if n <= self.max_len:
+            return slice(0, n)
+        return slice(0, self.max_len) if self.truncate == "head" else slice(n - self.max_len, n)
 
     def clip(self, tokens: list[str]) -> list[str]:
         """At most ``max_len`` tokens, from the head or the tail as configured."""
-        if len(tokens) <= self.max_len:
-            return tokens
-        return tokens[: self.max_len] if self.truncate == "head" else tokens[-self.max_len :]
+        return tokens[self.window(len(tokens))]
 
-    def process(self, text: str, links: TokenLinks | None = None, coverage: Coverage | None = None) -> list[str]:
-        """Tokens of one text, with entity tokens when a linker is set.
+    def settings(self) -> dict:
+        """What rebuilds this encoder with its tokenizer (saved as a run's ``tokenizer.json``)."""
+        return {**self.tokenizer.to_dict(), "max_len": self.max_len, "truncate": self.truncate,
+                "max_entities_per_mention": self.max_entities_per_mention,
+                "negation": self.negation.to_dict() if self.negation else None}
+
+    @classmethod
+    def from_settings(cls, settings: dict, linker=None) -> "TextEncoder":
+        """Rebuild from :meth:`settings` output (older runs without ``negation`` included)."""
+        from model.text import Tokenizer
+
+        opts = dict(settings)
+        max_len, truncate = opts.pop("max_len"), opts.pop("truncate", "head")
+        per_mention, negation = opts.pop("max_entities_per_mention"), opts.pop("negation", None)
+        return cls(Tokenizer.from_dict(opts), max_len, linker, per_mention, truncate,
+                   NegationScope.from_dict(negation) if negation else None)
+
+    def analyse(self, text: str, links: TokenLinks | None = None, coverage: Coverage | None = None) -> LinkedText:
+        """One text's tokens (entity tokens inserted when a linker is set) with their entities.
 
         Args:
             text (str): Raw text.
@@ -105,18 +129,29 @@ class TextEncoder:
             coverage (Coverage, optional): Collects linking counts. (default: ``None``)
 
         Returns:
-            list[str]: At most ``max_len`` tokens.
+            LinkedText: At most ``max_len`` tokens.
         """
         words = self.clip(self.tokenizer.tokenize(text))
         if self.linker is None:
-            return words
+            return LinkedText(words, 0, 0, position_entities=[()] * len(words))
         mentions = list(self.linker.link_tokens(words))
         linked = insert_entity_tokens(words, mentions, self.max_entities_per_mention)
+        if self.negation is not None:
+            linked.mention_negated = self.negation.negated(words, [m.start for m in mentions])
         if links is not None:
             links.add_mentions(words, mentions)
         if coverage is not None:
             coverage.add(len(words), linked)
-        return self.clip(linked.tokens)
+        return linked.clipped(self.window(len(linked.tokens)))
+
+    def process(self, text: str, links: TokenLinks | None = None, coverage: Coverage | None = None) -> list[str]:
+        """The tokens of :meth:`analyse`."""
+        return self.analyse(text, links, coverage).tokens
+
+    def analyse_many(self, texts: Iterable[str], links: TokenLinks | None = None,
+                     coverage: Coverage | None = None) -> list[LinkedText]:
+        """:meth:`analyse` for many texts."""
+        return [self.analyse(t, links, coverage) for t in texts]
 
     def process_many(self, texts: Iterable[str], links: TokenLinks | None = None,
                      coverage: Coverage | None = None) -> list[list[str]]:

@@ -48,12 +48,24 @@ class LinkedText:
         mentions (int): Mentions found.
         linked_words (int): Words inside some mention.
         entities (list[str]): Entities of every mention, in order (repeats kept).
+        position_entities (list[tuple[str, ...]]): Per token of ``tokens``, the entities of the
+            mention it belongs to (empty when it is in none). (default: ``[]``)
+        mention_entities (list[tuple[str, ...]]): The entities of each mention, in order. (default: ``[]``)
+        mention_negated (list[bool]): Whether each mention is negated (empty: none is). (default: ``[]``)
     """
 
     tokens: list[str]
     mentions: int
     linked_words: int
     entities: list[str] = field(default_factory=list)
+    position_entities: list[tuple[str, ...]] = field(default_factory=list)
+    mention_entities: list[tuple[str, ...]] = field(default_factory=list)
+    mention_negated: list[bool] = field(default_factory=list)
+
+    def clipped(self, keep: slice) -> "LinkedText":
+        """The same text keeping only ``tokens[keep]`` (and their entities)."""
+        return LinkedText(self.tokens[keep], self.mentions, self.linked_words, self.entities,
+                          self.position_entities[keep], self.mention_entities, self.mention_negated)
 
 
 def insert_entity_tokens(tokens: Sequence[str], mentions: Iterable, max_per_mention: int = 1) -> LinkedText:
@@ -71,24 +83,27 @@ def insert_entity_tokens(tokens: Sequence[str], mentions: Iterable, max_per_ment
     """
     after: dict[int, list[str]] = defaultdict(list)
     covered = 0
-    count = 0
     linked_entities: list[str] = []
+    per_mention: list[tuple[str, ...]] = []
+    of_word: list[tuple[str, ...]] = [()] * len(tokens)
     for m in mentions:
-        count += 1
         covered += m.end - m.start
-        ents = list(m.entities)
+        ents = tuple(m.entities)
+        per_mention.append(ents)
         linked_entities.extend(ents)
+        of_word[m.start : m.end] = [ents] * (m.end - m.start)
         if m.end - m.start > 1:
             after[m.end - 1].extend(entity_token(e) for e in ents[:max_per_mention])
-    if not after:
-        return LinkedText(list(tokens), count, covered, linked_entities)
     out: list[str] = []
+    positions: list[tuple[str, ...]] = []
     for i, tok in enumerate(tokens):
         out.append(tok)
+        positions.append(of_word[i])
         extra = after.get(i)
         if extra:
             out.extend(extra)
-    return LinkedText(out, count, covered, linked_entities)
+            positions.extend([of_word[i]] * len(extra))
+    return LinkedText(out, len(per_mention), covered, linked_entities, positions, per_mention)
 
 
 class TokenLinks:

@@ -10,7 +10,6 @@ rows), test labels never seen in training, unreadable files (file:line).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections import Counter
@@ -81,12 +80,6 @@ class TextDataset:
             out[split] = {"size": len(self.split(split)),
                           "per_label": {self.labels[i]: counts.get(i, 0) for i in range(len(self.labels))}}
         return out
-
-    def save_summary(self, path: str | os.PathLike) -> Path:
-        """Write :meth:`summary` plus the loading options as JSON."""
-        path = Path(path)
-        path.write_text(json.dumps({**self.summary(), "options": self.options}, indent=2), encoding="utf-8")
-        return path
 
 
 def _list_where(records: list[RawRecord]) -> str:

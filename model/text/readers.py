@@ -209,6 +209,49 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
     return columns, rows
 
 
+def stream_texts(handle, path: str, kind: str, text_column: str = "text") -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of every record of an open text stream, read lazily.
+
+    Args:
+        handle (TextIO): The open stream (UTF-8; ``newline=""`` for CSV/TSV).
+        path (str): Its name, for errors (``-`` for standard input).
+        kind (str): ``csv``, ``tsv``, ``jsonl`` or ``text`` (one text per non-blank line).
+        text_column (str): The text column of CSV/TSV/JSONL records. (default: ``"text"``)
+
+    Raises:
+        DataError: no such column.
+        ParseError: a malformed record or invalid UTF-8 (file:line).
+    """
+    lineno = 0
+    try:
+        if kind in ("csv", "tsv"):
+            reader = csv.DictReader(handle, delimiter="," if kind == "csv" else "\t")
+            if text_column not in (reader.fieldnames or []):
+                raise DataError(f"{path}: no column {text_column!r} (columns: {', '.join(reader.fieldnames or []) or 'none'})",
+                                hint="choose the column with --text-column")
+            for row in reader:
+                lineno = reader.line_num
+                yield lineno, str(row.get(text_column) or "")
+            return
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            if kind == "text":
+                yield lineno, line.rstrip("\r\n")
+                continue
+            obj = json.loads(line)
+            if not isinstance(obj, dict) or text_column not in obj:
+                raise ParseError(path, f"expected a JSON object with a {text_column!r} field", lineno,
+                                 hint="choose the field with --text-column")
+            yield lineno, str(obj[text_column])
+    except json.JSONDecodeError as exc:
+        raise ParseError(path, f"invalid JSON: {exc.msg}", lineno, exc.colno) from None
+    except csv.Error as exc:
+        raise ParseError(path, f"CSV error: {exc}", lineno) from None
+    except UnicodeDecodeError:
+        raise ParseError(path, "not valid UTF-8", lineno + 1, hint="save the file as UTF-8") from None
+
+
 def read_table(
     path: Path, text_column: str, label_column: str, split_column: str = "split"
 ) -> tuple[dict[str, list[RawRecord]], bool]:
@@ -230,7 +273,7 @@ def read_table(
         if col not in columns:
             raise DataError(
                 f"{path}: no column {col!r} (columns: {', '.join(map(str, columns)) or 'none'})",
-                hint=f"choose the column with {option}",
+                hint=f"choose the column with --{option.replace('_', '-')}",
             )
     has_split = split_column in columns
     out: dict[str, list[RawRecord]] = {"train": [], "valid": [], "test": []}

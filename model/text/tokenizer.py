@@ -104,17 +104,6 @@ class Tokenizer:
 
     __call__ = tokenize
 
-    def tokenize_many(self, texts) -> list[list[str]]:
-        """Tokenize an iterable of texts.
-
-        Args:
-            texts (Iterable[str]): The texts.
-
-        Returns:
-            list[list[str]]: One token list per text.
-        """
-        return [self.tokenize(t) for t in texts]
-
     def to_dict(self) -> dict:
         """The options as a JSON-ready dict (saved with a run)."""
         return asdict(self)

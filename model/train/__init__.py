@@ -3,7 +3,7 @@
 from model.train.batching import EncodedSplit, batch_order, collate
 from model.train.checkpoint import check_compatible, load_checkpoint, save_checkpoint, vocab_hash
 from model.train.distributed import DistContext, init_distributed, resolve_device, shutdown_distributed
-from model.train.loop import BEST, CHECKPOINT, FitResult, Trainer, TrainSettings, configure_cpu, predict
+from model.train.loop import BEST, CHECKPOINT, FitResult, Trainer, TrainSettings, configure_cpu, predict, predict_proba
 from model.train.metrics import classification_metrics, confusion_matrix, summarize_seeds
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "init_distributed",
     "load_checkpoint",
     "predict",
+    "predict_proba",
     "resolve_device",
     "save_checkpoint",
     "shutdown_distributed",

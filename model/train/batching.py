@@ -7,6 +7,8 @@ from typing import Sequence
 
 import torch
 
+from model.knowledge.channel_inputs import ChannelBatch, ChannelDoc, collate_channel
+
 
 @dataclass
 class EncodedSplit:
@@ -15,10 +17,14 @@ class EncodedSplit:
     Args:
         ids (list[list[int]]): Token ids per example (non-empty, already truncated).
         labels (list[int]): Label id per example.
+        channel (list[ChannelDoc], optional): The knowledge channel's input per example. (default: ``None``)
+        slots (int): Concept ids per token in ``channel``. (default: ``0``)
     """
 
     ids: list[list[int]]
     labels: list[int]
+    channel: list[ChannelDoc] | None = None
+    slots: int = 0
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -60,7 +66,8 @@ def batch_order(n: int, batch_size: int, seed: int, epoch: int, shuffle: bool = 
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def collate(split: EncodedSplit, indices: Sequence[int], pad_index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def collate(split: EncodedSplit, indices: Sequence[int],
+            pad_index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, ChannelBatch | None]:
     """Pad one batch.
 
     Args:
@@ -69,7 +76,8 @@ def collate(split: EncodedSplit, indices: Sequence[int], pad_index: int) -> tupl
         pad_index (int): Padding id.
 
     Returns:
-        tuple[Tensor, Tensor, Tensor]: ``[B, T]`` token ids, ``[B]`` lengths, ``[B]`` labels.
+        tuple: ``[B, T]`` token ids, ``[B]`` lengths, ``[B]`` labels and the
+        :class:`~model.knowledge.channel_inputs.ChannelBatch` (``None`` without a channel).
     """
     seqs = [split.ids[i] for i in indices]
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
@@ -77,4 +85,7 @@ def collate(split: EncodedSplit, indices: Sequence[int], pad_index: int) -> tupl
     for row, seq in enumerate(seqs):
         tokens[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
     labels = torch.tensor([split.labels[i] for i in indices], dtype=torch.long)
-    return tokens, lengths, labels
+    channel = None
+    if split.channel is not None:
+        channel = collate_channel([split.channel[i] for i in indices], tokens.shape[1], split.slots)
+    return tokens, lengths, labels, channel

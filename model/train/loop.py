@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 MONITORS = ("macro_f1", "accuracy")
 #: ``balanced`` weighs each class's loss by ``n / (classes * count)`` (sklearn's rule).
 CLASS_WEIGHTS = ("none", "balanced")
+#: Learning-rate schedules (a pure function of the step, so resuming needs no scheduler state).
+LR_SCHEDULES = ("constant", "cosine")
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
 
@@ -74,6 +76,13 @@ class TrainSettings:
         eval_batch_size (int): Examples per evaluation batch. (default: ``256``)
         class_weight (str): ``none``, or ``balanced`` to weigh the loss of rare classes up
             (for imbalanced label sets such as Ohsumed's). (default: ``"none"``)
+        lr_schedule (str): ``constant``, or ``cosine``: a linear warm-up over the first
+            ``warmup`` share of the steps, then cosine decay to zero at the last epoch.
+            (default: ``"constant"``)
+        warmup (float): Share of all steps spent warming up (``cosine``). (default: ``0.05``)
+        channel_lr_scale (float): Learning-rate multiplier of the knowledge channel's
+            parameters (its concept vectors and the bag weights, a sparse linear model that
+            plain steps move slowly). (default: ``1.0``)
     """
 
     epochs: int = 5
@@ -86,13 +95,31 @@ class TrainSettings:
     seed: int = 0
     eval_batch_size: int = 256
     class_weight: str = "none"
+    lr_schedule: str = "constant"
+    warmup: float = 0.05
+    channel_lr_scale: float = 1.0
 
     def __post_init__(self) -> None:
         require_choice(self.monitor, MONITORS, "monitor")
         require_choice(self.class_weight, CLASS_WEIGHTS, "class weight")
+        require_choice(self.lr_schedule, LR_SCHEDULES, "lr schedule")
         require_at_least_one(self, ("epochs", "batch_size", "patience", "eval_batch_size"), dashed=False)
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be positive, got {self.lr}")
+        if not math.isfinite(self.lr) or self.lr <= 0:
+            raise ConfigError(f"lr must be a positive number, got {self.lr}")
+        if not 0 <= self.warmup < 1:
+            raise ConfigError(f"warmup must be in [0, 1), got {self.warmup}")
+        if not math.isfinite(self.channel_lr_scale) or self.channel_lr_scale <= 0:
+            raise ConfigError(f"channel lr scale must be positive, got {self.channel_lr_scale}")
+
+    def lr_at(self, step: int, total: int) -> float:
+        """Learning rate of global step ``step`` (0-based) out of ``total``."""
+        if self.lr_schedule == "constant" or total <= 1:
+            return self.lr
+        warm = int(self.warmup * total)
+        if step < warm:
+            return self.lr * (step + 1) / warm
+        progress_ = (step - warm) / max(total - warm, 1)
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress_, 1.0)))
 
 
 @dataclass
@@ -125,6 +152,18 @@ def _class_weights(split: EncodedSplit, num_classes: int, mode: str, device) -> 
     counts = torch.bincount(torch.as_tensor(list(split.labels), dtype=torch.int64), minlength=num_classes).double()
     weights = torch.where(counts > 0, counts.sum() / (num_classes * counts.clamp_min(1)), torch.zeros_like(counts))
     return weights.float().to(device)
+
+
+def _param_groups(model: KnowledgeAugmentedClassifier, settings: TrainSettings) -> list[dict]:
+    """The optimizer's parameter groups: the knowledge channel's (scaled learning rate), then the rest."""
+    channel = model.classifier.channel
+    own = {id(p) for p in channel.parameters()} if channel is not None else set()
+    rest = [p for p in model.parameters() if p.requires_grad and id(p) not in own]
+    groups = [{"params": rest, "scale": 1.0}]
+    if own:
+        groups.append({"params": [p for p in channel.parameters() if p.requires_grad],
+                       "lr": settings.lr * settings.channel_lr_scale, "scale": settings.channel_lr_scale})
+    return groups
 
 
 class Trainer:
@@ -175,8 +214,8 @@ class Trainer:
         self.on_step_end = on_step_end
         self.pad_index = model.classifier.config.pad_index
         self.class_weights = _class_weights(train, len(self.labels), settings.class_weight, device)
-        params = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+        self.optimizer = torch.optim.AdamW(_param_groups(model, settings), lr=settings.lr,
+                                           weight_decay=settings.weight_decay)
         if self.ctx.distributed:
             find_unused = model.joint is not None or (model.projection is not None and model.projection.linear is not None)
             ids = [device.index] if device.type == "cuda" else None
@@ -237,11 +276,6 @@ class Trainer:
         return True
 
     # ------------------------------------------------------------ training
-    def _autocast(self):
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return torch.autocast("cpu", enabled=False)
-
     def _train_epoch(self, epoch: int) -> dict:
         s = self.settings
         batches = batch_order(len(self.train_split), s.batch_size, s.seed, epoch, True,
@@ -252,11 +286,15 @@ class Trainer:
         bar = progress(batches[self._step:], desc=f"epoch {epoch}", unit="batch") \
             if self.ctx.is_main else batches[self._step:]
         for indices in bar:
-            toks, lengths, y = collate(self.train_split, indices, self.pad_index)
+            toks, lengths, y, channel = collate(self.train_split, indices, self.pad_index)
             toks, y = toks.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-            with self._autocast():
-                logits, aux = self.net(toks, lengths)
+            channel = channel.to(self.device) if channel is not None else None
+            with autocast_for(self.device):
+                logits, aux = self.net(toks, lengths, channel)
                 loss = F.cross_entropy(logits.float(), y, weight=self.class_weights)
+            lr = s.lr_at((epoch - 1) * len(batches) + self._step, s.epochs * len(batches))
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr * group["scale"]
             self.optimizer.zero_grad(set_to_none=True)
             (loss + aux).backward()
             if s.clip > 0:
@@ -285,9 +323,7 @@ class Trainer:
         Raises:
             KeyboardInterrupt: after saving a checkpoint, when interrupted.
         """
-        if resume:
-            self.restore()
-        else:
+        if not (resume and self.restore()):
             torch.manual_seed(self.settings.seed)
         try:
             while not self.finished and self._epoch <= self.settings.epochs:
@@ -343,7 +379,15 @@ class Trainer:
 
 @torch.no_grad()
 def predict(classifier: torch.nn.Module, split: EncodedSplit, device: torch.device, batch_size: int = 256) -> list[int]:
-    """Predicted label ids, computed in evaluation mode in length-sorted batches.
+    """Predicted label ids (one per example, in the split's order): the most probable class of
+    :func:`predict_proba`, which takes the same arguments."""
+    return predict_proba(classifier, split, device, batch_size).argmax(dim=-1).tolist()
+
+
+@torch.no_grad()
+def predict_proba(classifier: torch.nn.Module, split: EncodedSplit, device: torch.device,
+                  batch_size: int = 256) -> torch.Tensor:
+    """Class probabilities, computed in evaluation mode in length-sorted batches.
 
     Args:
         classifier (nn.Module): A :class:`~model.classifier.BiLSTMClassifier`.
@@ -352,21 +396,26 @@ def predict(classifier: torch.nn.Module, split: EncodedSplit, device: torch.devi
         batch_size (int): Examples per batch. (default: ``256``)
 
     Returns:
-        list[int]: One label id per example, in the split's order.
+        Tensor: ``[examples, classes]`` probabilities (CPU), in the split's order.
     """
     was_training = classifier.training
     classifier.eval()
     order = sorted(range(len(split)), key=lambda i: len(split.ids[i]))
     out = [0] * len(split)
     pad = classifier.config.pad_index
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
-                else torch.autocast("cpu", enabled=False))
     for i in range(0, len(order), batch_size):
         idx = order[i : i + batch_size]
-        toks, lengths, _ = collate(split, idx, pad)
-        with autocast:
-            pred = classifier(toks.to(device), lengths).argmax(dim=-1).tolist()
-        for j, p in zip(idx, pred):
+        toks, lengths, _, channel = collate(split, idx, pad)
+        with autocast_for(device):
+            logits = classifier(toks.to(device), lengths, channel.to(device) if channel is not None else None)
+        for j, p in zip(idx, torch.softmax(logits.float(), dim=-1).cpu()):
             out[j] = p
     classifier.train(was_training)
-    return out
+    return torch.stack(out) if out else torch.zeros(0, classifier.config.num_classes)
+
+
+def autocast_for(device: torch.device):
+    """bf16 autocast on CUDA; a disabled context on CPU (the one autocast rule of training and inference)."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)

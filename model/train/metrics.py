@@ -31,8 +31,14 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
         ``per_class`` (name → precision/recall/f1/support), ``confusion_matrix``
         (nested lists) and ``labels``, ``n``.
     """
+    return metrics_from_confusion(confusion_matrix(y_true, y_pred, len(labels)), labels)
+
+
+def metrics_from_confusion(cm: np.ndarray, labels: Sequence[str]) -> dict:
+    """:func:`classification_metrics` of a confusion matrix (rows true, columns predicted),
+    e.g. one pooled over seeds."""
     k = len(labels)
-    cm = confusion_matrix(y_true, y_pred, k)
+    cm = np.asarray(cm)
     tp = np.diag(cm).astype(np.float64)
     pred = cm.sum(axis=0).astype(np.float64)
     true = cm.sum(axis=1).astype(np.float64)

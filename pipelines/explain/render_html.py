@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
+from kg.evidence.paths import local_name
 from pipelines.explain.render_text import MAX_ENTITIES, path_line
 
 _CSS = """
@@ -49,7 +50,7 @@ def _tokens(exp: dict) -> str:
                + ([] if t["in_vocab"] else ["oov"]))
         text = t["text"]
         if t["entity_token"] and t["entities"]:
-            text = "⟨" + t["entities"][0].rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1] + "⟩"
+            text = "⟨" + local_name(t["entities"][0]) + "⟩"
         title = f"{t['attribution']:+.5f}" + (f" · {', '.join(t['entities'])}" if t["entities"] else "")
         out.append(f'<span class="{" ".join(cls)}" style="{_shade(t["attribution"], scale)}" '
                    f'title="{escape(title)}">{escape(text)}</span>')
@@ -79,7 +80,11 @@ def _entities(exp: dict) -> str:
         elif not ent["paths"]:
             evidence = f"no path to a concept of class {escape(label)}"
         else:
-            evidence = "<br>".join(f'<span class="path">{escape(path_line(p))}</span>' for p in ent["paths"])
+            evidence = "<br>".join(f'supports {escape(label)}: <span class="path">{escape(path_line(p))}</span>'
+                                   for p in ent["paths"])
+        opposing = [f'opposes (class {escape(p["class"])}): <span class="path">{escape(path_line(p))}</span>'
+                    for p in ent.get("opposing") or []]
+        evidence = "<br>".join([evidence, *opposing])
         rows.append(
             f"<tr><td><b>{escape(ent['label'])}</b><br><span class=\"iri\">{escape(ent['iri'])}</span></td>"
             f"<td>{words}</td><td><span class=\"share\" style=\"width:{120 * ent['share']:.0f}px\"></span>"

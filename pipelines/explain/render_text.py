@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import click
 
+from kg.evidence.paths import local_name
+
 _BAR = "─" * 72
 #: Entities listed per text (the JSON form has all).
 MAX_ENTITIES = 10
@@ -22,7 +24,7 @@ def _fmt_prob(p: float) -> str:
 def _token(tok: dict, scale: float, top: set[int], color: bool) -> str:
     text = tok["text"]
     if tok.get("entity_token"):
-        text = "⟨" + (tok["entities"][0].rsplit("/", 1)[-1] if tok["entities"] else text) + "⟩"
+        text = "⟨" + (local_name(tok["entities"][0]) if tok["entities"] else text) + "⟩"
     if not color:
         return text
     a = tok["attribution"]
@@ -79,7 +81,9 @@ def _explanation(exp: dict, number: int, total: int, color: bool) -> list[str]:
                 if not ent["paths"]:
                     lines.append(f"     no path to a concept of class {pred['label']} in the graph")
                 for p in ent["paths"]:
-                    lines.append(f"     path: {path_line(p)}")
+                    lines.append(f"     supports {pred['label']}: {path_line(p)}")
+            for p in ent.get("opposing") or []:
+                lines.append(f"     opposes (class {p['class']}): {path_line(p)}")
         if len(exp["entities"]) > MAX_ENTITIES:
             lines.append(f"  ... and {len(exp['entities']) - MAX_ENTITIES} more (--format json lists all)")
     cf = exp.get("counterfactual")

@@ -26,7 +26,7 @@ JSON schema (``--format json``; every float is a plain JSON number)::
           "text": str,
           "prediction": {"label": str, "index": int, "probability": float,
                          "probabilities": {label: float, ...}},
-          "completeness": {"delta": float,    # sum(attributions) - (p - p_baseline)
+          "completeness": {"delta": float,    # sum(attributions, token and bag) - (p - p_baseline)
                            "sum": float, "probability": float, "baseline_probability": float},
           "tokens": [{"index": int, "text": str, "attribution": float,
                       "in_vocab": bool,        # false: read as <unk>, so its attribution is 0
@@ -38,11 +38,15 @@ JSON schema (``--format json``; every float is a plain JSON number)::
              "token_indices": [int, ...],     # tokens carrying this entity's knowledge
              "attribution": float,            # signed sum over those tokens
              "share": float,                  # sum |attr| over them / sum |attr| over all tokens
+             "channel_share": float,          # the part of share that went through the knowledge channel
              "is_class_concept": bool,        # the entity is itself a concept of the predicted class
              "paths": [{"source", "target", "length", "steps": [
                  {"subject", "predicate", "object", "relation", "direction": "forward"|"backward",
-                  "from", "to", "from_label", "to_label"}]}] | null}   # null: graph not searched
+                  "from", "to", "from_label", "to_label"}]}] | null,   # supporting; null: graph not searched
+             "opposing": [{"class": str, "source", "target", "length", "steps": [...]}] | null}  # to other classes
           ],
+          "bag": [{"concept": iri, "negated": bool, "attribution": float}, ...],  # knowledge channel's bag,
+                                              # by decreasing |attribution| (empty without a channel)
           "counterfactual": {"entity": iri, "label": str, "token_indices": [int, ...],
                              "probability": float,         # p(predicted class) after the reset
                              "change": float,              # probability - prediction.probability
@@ -76,8 +80,13 @@ class EntityExplanation:
         token_indices (list[int]): Tokens that carry its knowledge.
         attribution (float): Signed attribution summed over those tokens.
         share (float): Their share of the text's total absolute attribution.
+        channel_share (float): The part of ``share`` that went through the knowledge
+            channel's concept vectors. (default: ``0.0``)
         is_class_concept (bool): Whether it is itself a concept of the predicted class.
-        paths (list[dict], optional): Graph evidence (JSON form); ``None`` when the graph was not searched.
+        paths (list[dict], optional): Graph paths to the predicted class's concepts (they support
+            the prediction), JSON form; ``None`` when the graph was not searched.
+        opposing (list[dict], optional): Graph paths to another class's concepts (they oppose
+            the prediction), each with its ``class``; ``None`` when the graph was not searched.
     """
 
     iri: str
@@ -86,8 +95,10 @@ class EntityExplanation:
     token_indices: list[int]
     attribution: float
     share: float
+    channel_share: float = 0.0
     is_class_concept: bool = False
     paths: list[dict] | None = None
+    opposing: list[dict] | None = None
 
 
 @dataclass
@@ -102,6 +113,7 @@ class TextExplanation:
     entities: list[EntityExplanation] = field(default_factory=list)
     counterfactual: dict | None = None
     notes: list[str] = field(default_factory=list)
+    bag: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The JSON form."""

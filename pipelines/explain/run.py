@@ -14,6 +14,7 @@ found gets them without graph paths, and a note.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +30,10 @@ NO_KNOWLEDGE_NOTE = (
     "this run was trained without knowledge (a baseline): the explanation has token attributions only, "
     "no linked entities, graph evidence or counterfactual"
 )
-_RUN_FILES = ("config.json", "vocab.json", "tokenizer.json")
 
 
 @dataclass
-class Graph:
+class EvidenceGraph:
     """An open store for evidence, and how to describe it."""
 
     store: object
@@ -53,12 +53,13 @@ def load_run(run_dir: Path | str, seed: int | None = None):
         ModelError: the directory is missing, is not a training run, comes from
             another kgft version or lacks its files.
     """
+    from pipelines.run_dir import RunDir
     from pipelines.run_files import load_trained_run
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ModelError(f"run directory not found: {run_dir}", hint="pass a directory written by kgft train --out")
-    missing = [f for f in _RUN_FILES if not (run_dir / f).is_file()]
+    missing = RunDir(run_dir).missing_inputs()
     if missing:
         raise ModelError(
             f"{run_dir} is not a complete kgft training run (missing {', '.join(missing)})",
@@ -67,7 +68,7 @@ def load_run(run_dir: Path | str, seed: int | None = None):
     return load_trained_run(run_dir, seed)
 
 
-def open_graph(run, store_dir: Path | None, neo4j: bool, notes: list[str]) -> Graph | None:
+def open_graph(run, store_dir: Path | None, neo4j: bool, notes: list[str]) -> EvidenceGraph | None:
     """The store graph evidence comes from, or ``None`` (with a note) when there is none.
 
     Order: ``--neo4j``, ``--store DIR``, then the embedded store the run's knowledge came from.
@@ -76,7 +77,7 @@ def open_graph(run, store_dir: Path | None, neo4j: bool, notes: list[str]) -> Gr
         StoreError, Neo4jUnavailable: an explicitly requested store cannot be opened.
     """
     from kg.evidence import path_finder
-    from kg.stores import open_store
+    from kg.open_store import open_store
 
     if neo4j or store_dir is not None:
         store = open_store(store_dir, neo4j=neo4j, read_only=True)
@@ -95,10 +96,10 @@ def open_graph(run, store_dir: Path | None, neo4j: bool, notes: list[str]) -> Gr
         store.close()
         raise
     location = getattr(store, "uri", None) if neo4j else str(getattr(store, "directory", store_dir))
-    return Graph(store, finder, "neo4j" if neo4j else "embedded", str(location))
+    return EvidenceGraph(store, finder, "neo4j" if neo4j else "embedded", str(location))
 
 
-def resolve_class_map(run, class_map: Path | None, graph: Graph | None, notes: list[str]):
+def resolve_class_map(run, class_map: Path | None, graph: EvidenceGraph | None, notes: list[str]):
     """The class map: ``--class-map``, the dataset's shipped default, or class names found as labels."""
     from kg.evidence import class_map_from_labels, default_class_map, load_class_map
 
@@ -120,15 +121,17 @@ def resolve_class_map(run, class_map: Path | None, graph: Graph | None, notes: l
 MAX_SEARCHED = 50
 
 
-def add_evidence(exp: TextExplanation, graph: Graph, cmap, top_k: int, cache: dict) -> None:
-    """Labels for the entities, and shortest paths to the predicted class's concepts.
+def add_evidence(exp: TextExplanation, graph: EvidenceGraph, cmap, top_k: int, cache: dict) -> None:
+    """Labels for the entities, and shortest paths to the class concepts they reach.
 
     The entities of the ``top_k`` most important mentions are searched (all
     entities of a mention share its attribution: a word such as "good" may link
-    to a lexicon word and several WordNet synsets). Entities of equal share are
-    then ordered with those that have evidence first. Paths never pass through
-    the concepts of the other classes ("awful → Negative ← envious → Positive"
-    is no evidence for Positive).
+    to a lexicon word and several WordNet synsets). ``paths`` lead to the
+    predicted class's concepts and support the prediction; ``opposing`` paths
+    lead to another class's concepts (each marked with its class). Entities of
+    equal share are then ordered with those that have evidence first. Paths
+    never pass through the concepts of a class other than their target's
+    ("awful → Negative ← envious → Positive" is no evidence for Positive).
     """
     label = exp.prediction["label"]
     targets = cmap.concepts_for(label) if cmap is not None else []
@@ -137,16 +140,20 @@ def add_evidence(exp: TextExplanation, graph: Graph, cmap, top_k: int, cache: di
     others = sorted({c for k, cs in cmap.classes.items() if cs != targets for c in cs} - set(targets)) if cmap else []
     top_shares = sorted({e.share for e in exp.entities}, reverse=True)[:top_k]
     searched = [e for e in exp.entities if e.share in top_shares][:MAX_SEARCHED] if targets else []
-    found = {}
+    class_of = {c: k for k, cs in cmap.classes.items() for c in cs} if cmap else {}
+    found, against = {}, {}
     for ent in searched:
         ent.is_class_concept = ent.iri in targets
         key = (ent.iri, label)
         if key not in cache:
-            cache[key] = [] if ent.is_class_concept else graph.finder.shortest_paths(
-                ent.iri, targets, cmap.policy, avoid=others)
-        found[ent.iri] = cache[key]
+            cache[key] = (
+                [] if ent.is_class_concept else graph.finder.shortest_paths(ent.iri, targets, cmap.policy, avoid=others),
+                [] if ent.iri in others or not others else graph.finder.shortest_paths(
+                    ent.iri, others, cmap.policy, avoid=targets),
+            )
+        found[ent.iri], against[ent.iri] = cache[key]
     iris = {e.iri for e in exp.entities}
-    for paths in found.values():
+    for paths in (*found.values(), *against.values()):
         for p in paths:
             iris.update(p.nodes)
             iris.update(s.predicate for s in p.steps)
@@ -155,6 +162,7 @@ def add_evidence(exp: TextExplanation, graph: Graph, cmap, top_k: int, cache: di
         ent.label = labels.get(ent.iri, ent.label)
         if ent.iri in found:
             ent.paths = [p.to_dict(labels) for p in found[ent.iri]]
+            ent.opposing = [{"class": class_of.get(p.nodes[-1], ""), **p.to_dict(labels)} for p in against[ent.iri]]
     exp.entities.sort(key=lambda e: (-e.share, not (e.is_class_concept or e.paths), e.iri))
 
 
@@ -205,12 +213,9 @@ def explain(
         graph = open_graph(run, store_dir, neo4j, notes)
     try:
         cmap = resolve_class_map(run, class_map, graph, notes) if graph is not None else None
-        cache: dict = {}
         evidence = None
         if graph is not None:
-            def evidence(exp: TextExplanation) -> None:
-                add_evidence(exp, graph, cmap, top_k, cache)
-
+            evidence = functools.partial(add_evidence, graph=graph, cmap=cmap, top_k=top_k, cache={})
         explanations = [explain_text(run, text, top_k=top_k, n_steps=n_steps, evidence=evidence) for text in texts]
     finally:
         if graph is not None:

@@ -9,7 +9,9 @@ initialize from, and regularize toward, the entity's vector):
   cut by ``max_len``), the mention's words.
 
 An entity's *share* is the sum of ``|attribution|`` over all tokens of its
-mentions (words and entity tokens) divided by the sum over all tokens. The
+mentions (words and entity tokens) divided by the sum over all tokens (and,
+with a knowledge channel, the bag features); its *channel share* is the part
+that went through those tokens' concept vectors. The
 *counterfactual* resets the knowledge tokens of the entity with the largest
 share to the baseline embedding, the ``<unk>`` row (what the model has for a
 token it knows nothing about), and predicts again.
@@ -20,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from model.attribution import attribute_tokens, predict_proba, replaced_embeddings
+from model.knowledge.channel_inputs import collate_channel
 from model.knowledge.entity_tokens import entity_of, insert_entity_tokens, is_entity_token
 from pipelines.explain.result import EntityExplanation, TextExplanation
 
@@ -37,12 +40,14 @@ class EncodedText:
             ``(word start, word end, entities, word positions, entity-token positions)``
             with positions in ``tokens``.
         words (list[str]): The words before entity tokens were inserted.
+        channel (ChannelBatch, optional): The knowledge channel's inputs (runs with a channel).
     """
 
     tokens: list[str]
     ids: list[int]
     mentions: list[tuple]
     words: list[str]
+    channel: object = None
 
 
 def encode_text(run, text: str) -> EncodedText:
@@ -77,11 +82,18 @@ def encode_text(run, text: str) -> EncodedText:
         if m.end - m.start > 1:
             after = [p for p in ent_pos.get(m.end - 1, []) if entity_of(tokens[p]) in m.entities]
         spans.append((m.start, m.end, tuple(m.entities), words_at, after))
-    return EncodedText(tokens, run.encoder.encode(run.vocab, [tokens])[0], spans, words)
+    channel = None
+    if run.channel is not None:
+        linked = enc.analyse(text)
+        doc = run.channel.encode(linked.position_entities, linked.mention_entities, linked.mention_negated)
+        channel = collate_channel([doc], len(tokens), run.channel.slots)
+    return EncodedText(tokens, run.encoder.encode(run.vocab, [tokens])[0], spans, words, channel)
 
 
-def _entities(encoded: EncodedText, attributions: list[float]) -> list[EntityExplanation]:
-    total = sum(abs(a) for a in attributions) or 1.0
+def _entities(encoded: EncodedText, attr) -> list[EntityExplanation]:
+    attributions = attr.attributions
+    through = attr.channel_attributions or [0.0] * len(attributions)
+    total = (sum(abs(a) for a in attributions) + sum(abs(a) for a in attr.bag_attributions)) or 1.0
     found: dict[str, dict] = {}
     for start, end, iris, word_at, ent_at in encoded.mentions:
         mention = {"start": start, "end": end, "text": " ".join(encoded.words[start:end])}
@@ -98,9 +110,22 @@ def _entities(encoded: EncodedText, attributions: list[float]) -> list[EntityExp
             iri=iri, label=e["mentions"][0]["text"], mentions=e["mentions"],
             token_indices=sorted(e["knowledge"]),
             attribution=float(sum(attributions[p] for p in e["all"])), share=float(share),
+            channel_share=float(sum(abs(through[p]) for p in e["all"]) / total),
         ))
     out.sort(key=lambda e: (-e.share, e.iri))
     return out
+
+
+def _bag(run, encoded: EncodedText, attr) -> list[dict]:
+    """The bag-of-ancestors features of the text with their attributions, largest first."""
+    if encoded.channel is None:
+        return []
+    concept_of = {f: c for c, f in run.channel.bag_of.items()}
+    iri_of = {i: iri for iri, i in run.channel.index.items()}
+    half = len(concept_of)
+    rows = [{"concept": iri_of.get(concept_of[int(f) % half], ""), "negated": int(f) >= half, "attribution": float(a)}
+            for f, a in zip(encoded.channel.bag_ids.tolist(), attr.bag_attributions)]
+    return sorted(rows, key=lambda r: (-abs(r["attribution"]), r["concept"]))
 
 
 def explain_text(run, text: str, top_k: int = 5, n_steps: int = 50, evidence=None) -> TextExplanation:
@@ -121,7 +146,7 @@ def explain_text(run, text: str, top_k: int = 5, n_steps: int = 50, evidence=Non
     model, labels = run.classifier, run.labels
     encoded = encode_text(run, text)
     unk = run.vocab.unk_index
-    attr = attribute_tokens(model, encoded.ids, baseline_index=unk, n_steps=n_steps)
+    attr = attribute_tokens(model, encoded.ids, baseline_index=unk, n_steps=n_steps, channel=encoded.channel)
     probs, target = attr.probabilities, attr.target
     p = probs[target]
     link_map: dict[int, set[str]] = {}
@@ -140,11 +165,12 @@ def explain_text(run, text: str, top_k: int = 5, n_steps: int = 50, evidence=Non
         prediction={"label": labels[target], "index": target, "probability": float(p),
                     "probabilities": {lab: float(q) for lab, q in zip(labels, probs)}},
         # The completeness terms as the attribution computed them (its p equals float(p) up to rounding).
-        completeness={"delta": attr.delta, "sum": float(sum(attr.attributions)), "probability": attr.probability,
+        completeness={"delta": attr.delta, "sum": float(sum(attr.attributions) + sum(attr.bag_attributions)), "probability": attr.probability,
                       "baseline_probability": attr.baseline_probability},
         tokens=tokens,
         top_tokens=ranked,
-        entities=_entities(encoded, attr.attributions) if run.has_knowledge else [],
+        entities=_entities(encoded, attr) if run.has_knowledge else [],
+        bag=_bag(run, encoded, attr),
     )
     if run.has_knowledge and not explanation.entities:
         explanation.notes.append(NO_ENTITY_NOTE)
@@ -152,8 +178,8 @@ def explain_text(run, text: str, top_k: int = 5, n_steps: int = 50, evidence=Non
         evidence(explanation)
     if explanation.entities:
         top = explanation.entities[0]
-        vectors = replaced_embeddings(model, encoded.ids, top.token_indices, unk)
-        after = predict_proba(model, encoded.ids, vectors)
+        vectors = replaced_embeddings(model, encoded.ids, top.token_indices, unk, encoded.channel)
+        after = predict_proba(model, encoded.ids, vectors, encoded.channel)
         explanation.counterfactual = {
             "entity": top.iri, "label": top.label, "token_indices": list(top.token_indices),
             "probability": float(after[target]), "change": float(after[target] - p),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol, Sequence, runtime_checkable
+from typing import Iterable, Iterator, Protocol, runtime_checkable
 
 # Predicates whose literal objects name an entity (labels and synonyms).
 LABEL_PREDICATES: tuple[str, ...] = (
@@ -54,8 +54,8 @@ class Store(Protocol):
     disk) and ``kg.neo4j_store.Neo4jStore`` (a real Neo4j server, n10s model).
     """
 
-    def import_file(self, path: Path, format: str | None = None) -> ImportResult:
-        """Import one RDF file, all-or-nothing; re-importing adds nothing."""
+    def import_file(self, path: Path, format: str | None = None, base_iri: str | None = None) -> ImportResult:
+        """Import one RDF file, all-or-nothing; re-importing adds nothing (``base_iri``: base of relative IRIs)."""
         ...
 
     def add_triples(self, triples: Iterable[tuple], source: str = "") -> int:
@@ -76,12 +76,6 @@ class Store(Protocol):
 
     def stats(self) -> dict:
         """Counts: ``triples``, ``classes``, ``individuals``, ``properties``, ``labelled``, ``predicates``."""
-        ...
-
-    def shortest_paths(
-        self, source: str, targets: Sequence[str], max_hops: int = 6
-    ) -> list[list[tuple[str, str, str]]]:
-        """Shortest paths from ``source`` to any of ``targets`` as lists of ``(s, p, o)`` IRIs."""
         ...
 
     def close(self) -> None:

@@ -1,0 +1,46 @@
+"""Termination signals as ``KeyboardInterrupt``, and short sections that must not be interrupted.
+
+Python turns Ctrl-C (SIGINT) into ``KeyboardInterrupt``, so ``except``/``finally``
+blocks run; SIGTERM (sent by ``timeout``, systemd, container runtimes) and
+SIGHUP end the process at once by default. Inside :func:`terminate_as_interrupt`
+they raise ``KeyboardInterrupt`` too, so that an import can roll back.
+:func:`shielded` ignores all three while a rollback or commit runs. Both only
+act on the main thread (the only one Python delivers signals to); elsewhere
+they do nothing.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextmanager
+def _handling(handler, signals: tuple) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def terminate_as_interrupt():
+    """Context manager: SIGTERM and SIGHUP raise ``KeyboardInterrupt`` (as SIGINT does)."""
+    return _handling(_raise_interrupt, _TERMINATE)
+
+
+def shielded():
+    """Context manager: SIGINT, SIGTERM and SIGHUP are ignored inside (keep it short)."""
+    return _handling(signal.SIG_IGN, (signal.SIGINT, *_TERMINATE))

@@ -1,0 +1,109 @@
+"""The knowledge channel: concept vectors beside the words, a bag of ancestors beside the head.
+
+Part of the classifier (so a trained model needs nothing but its weights):
+
+* **concept vectors** ``c = P z + r``: ``z`` the graph's entity vector (a fixed
+  buffer, from the torch-geometric KGE run), ``P`` a learned projection
+  (initialized orthogonal and scaled, :class:`~model.knowledge.projection.EntityProjection`),
+  ``r`` a trainable residual that starts at zero. The residual is what training
+  may move away from the graph, and :meth:`KnowledgeChannel.penalty` pulls it
+  back: each concept starts at its graph vector and is regularized toward it.
+* **per token**: the mean of the token's concept vectors is concatenated to its
+  word embedding before the BiLSTM;
+* **per text**: a linear map of the bag of ancestors (``log(1 + count)``) is
+  added to the class logits. With a label alignment its weights start at the
+  graph's vote: weight ``vote`` from each class's concept to that class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from model.knowledge.channel_inputs import ChannelBatch
+from model.knowledge.projection import EntityProjection
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """Shape of a :class:`KnowledgeChannel`.
+
+    Args:
+        num_concepts (int): Concept ids, padding (0) included.
+        entity_dim (int): Dimension of the graph's entity vectors.
+        concept_dim (int): Dimension of the concept vectors given to the BiLSTM.
+        bag_features (int): Bag-of-ancestors features.
+        slots (int): Concept ids per token.
+    """
+
+    num_concepts: int
+    entity_dim: int
+    concept_dim: int
+    bag_features: int
+    slots: int
+
+    def to_dict(self) -> dict:
+        """Plain dict form (part of the classifier's configuration)."""
+        return asdict(self)
+
+
+class KnowledgeChannel(nn.Module):
+    """Concept vectors per token and bag-of-ancestors logits.
+
+    Args:
+        config (ChannelConfig): Shapes.
+        num_classes (int): Classes of the head.
+        entity_vectors (Tensor, optional): ``[num_concepts, entity_dim]`` graph vectors (row 0
+            padding); ``None`` leaves zeros, to be filled by ``load_state_dict``. (default: ``None``)
+        seed (int): Seed of the projection's orthogonal matrix. (default: ``0``)
+    """
+
+    def __init__(self, config: ChannelConfig, num_classes: int, entity_vectors: torch.Tensor | None = None,
+                 seed: int = 0) -> None:
+        super().__init__()
+        self.config = config
+        z = torch.zeros(config.num_concepts, config.entity_dim) if entity_vectors is None else entity_vectors.float()
+        self.register_buffer("entity_vectors", z)
+        self.projection = EntityProjection(config.entity_dim, config.concept_dim, "learned", seed=seed,
+                                           reference=z[1:] if entity_vectors is not None else None)
+        self.residual = nn.Embedding(config.num_concepts, config.concept_dim, padding_idx=0)
+        nn.init.zeros_(self.residual.weight)
+        self.bag = nn.EmbeddingBag(max(config.bag_features, 1), num_classes, mode="sum")
+        nn.init.zeros_(self.bag.weight)
+
+    @torch.no_grad()
+    def set_vote(self, feature_of_class: dict[int, int], weight: float) -> None:
+        """Start the bag weights at the graph's vote.
+
+        Args:
+            feature_of_class (dict[int, int]): Class id → the bag feature of its concept.
+            weight (float): Weight from that feature to its class.
+        """
+        for cls, feature in feature_of_class.items():
+            self.bag.weight[feature, cls] = weight
+
+    def concept_vectors(self, ids: torch.Tensor) -> torch.Tensor:
+        """``P z + r`` of concept ``ids`` (any shape; padding gives zeros)."""
+        vectors = self.projection(self.entity_vectors[ids]) + self.residual(ids)
+        return vectors * (ids != 0).unsqueeze(-1).to(vectors.dtype)
+
+    def token_vectors(self, concepts: torch.Tensor) -> torch.Tensor:
+        """``[B, T, concept_dim]``: mean concept vector of each token (zeros where none)."""
+        unique, inverse = torch.unique(concepts, return_inverse=True)
+        vectors = self.concept_vectors(unique)[inverse]  # [B, T, S, d]
+        mask = (concepts != 0).unsqueeze(-1).to(vectors.dtype)
+        return (vectors * mask).sum(2) / mask.sum(2).clamp_min(1.0)
+
+    def bag_logits(self, batch: ChannelBatch) -> torch.Tensor:
+        """``[B, classes]`` logits of the bag of ancestors."""
+        return self.bag(batch.bag_ids, batch.bag_offsets, per_sample_weights=batch.bag_weights)
+
+    def penalty(self, concepts: torch.Tensor) -> torch.Tensor:
+        """Mean squared residual norm of the concepts in ``concepts`` (their distance from the graph)."""
+        unique = torch.unique(concepts)
+        unique = unique[unique != 0]
+        if unique.numel() == 0:
+            return self.residual.weight.sum() * 0.0
+        return self.residual(unique).pow(2).sum(-1).mean()

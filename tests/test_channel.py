@@ -1,0 +1,163 @@
+"""The knowledge channel: hierarchy, inputs for unseen words, shuffled control, alignment, model."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from model.classifier import BiLSTMClassifier, ClassifierConfig
+from model.knowledge.channel import ChannelConfig
+from model.knowledge.channel_inputs import ChannelEncoder, collate_channel
+from model.knowledge.hierarchy import ConceptHierarchy
+from pipelines.knowledge_channel import ChannelOptions, ChannelSpec, align_classes, build_channel_spec
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+EX = "http://example.org/"
+# concept ids: 1 Polarity, 2 Positive, 3 Negative, 4 good, 5 dreadful, 6 awful, 7 wn:awful (closeMatch awful)
+ENTITIES = ["Polarity", "Positive", "Negative", "good", "dreadful", "awful", "wn_awful"]
+EDGES = [(2, SKOS + "broader", 1), (3, SKOS + "broader", 1), (4, SKOS + "broader", 2),
+         (5, SKOS + "broader", 3), (6, SKOS + "broader", 3), (7, SKOS + "closeMatch", 6),
+         (4, EX + "similar", 6)]
+
+
+def _hierarchy(max_depth=10) -> ConceptHierarchy:
+    return ConceptHierarchy.from_edges(EDGES, max_depth)
+
+
+def test_closure_follows_parents_up_and_equivalents_at_no_cost():
+    h = _hierarchy()
+    assert h.closure(5) == ((5, 0), (3, 1), (1, 2))
+    # wn_awful is closeMatch awful: awful at depth 0, then awful's parents
+    assert h.closure(7) == ((7, 0), (6, 0), (3, 1), (1, 2))
+    assert _hierarchy(max_depth=1).closure(5) == ((5, 0), (3, 1))
+    assert h.descendant_counts([4, 5, 6]) == {2: 1, 3: 2, 1: 3}  # 'similar' is not a hierarchy edge
+    assert ConceptHierarchy.from_dict(h.to_dict()).closure(7) == h.closure(7)
+
+
+def _encoder(**kwargs) -> ChannelEncoder:
+    index = {EX + name: i + 1 for i, name in enumerate(ENTITIES)}
+    return ChannelEncoder(index, _hierarchy(), bag_features=[1, 2, 3], slots=3, **kwargs)
+
+
+def test_a_word_never_seen_in_training_still_gets_its_ancestors():
+    enc = _encoder()
+    # "a wonderful film , dreadful ending": dreadful (position 4) is linked only through the graph
+    doc = enc.encode([(), (), (), (), (EX + "dreadful",), ()], [(EX + "dreadful",)])
+    assert doc.positions.tolist() == [4]
+    assert doc.slots.tolist() == [[5, 3, 1]]  # itself, Negative, Polarity
+    features = dict(zip(doc.bag_ids.tolist(), doc.bag_weights.tolist()))
+    assert features == pytest.approx({2: math.log(2), 0: math.log(2)})  # Negative and Polarity, once each
+
+
+def test_bag_counts_each_ancestor_once_per_mention():
+    enc = _encoder()
+    doc = enc.encode([(EX + "awful",), (EX + "dreadful",), (EX + "good",)],
+                     [(EX + "awful",), (EX + "dreadful",), (EX + "good",)])
+    features = dict(zip(doc.bag_ids.tolist(), doc.bag_weights.tolist()))
+    assert features == pytest.approx({0: math.log(4), 1: math.log(2), 2: math.log(3)})
+    batch = collate_channel([doc, enc.encode([()], [])], length=4, slots=3)
+    assert batch.concepts.shape == (2, 4, 3)
+    assert batch.concepts[0, :3, 0].tolist() == [6, 5, 4] and batch.concepts[1].sum() == 0
+    assert batch.bag_offsets.tolist() == [0, 3]
+
+
+def _spec(shuffled: bool) -> ChannelSpec:
+    return ChannelSpec([""] + [EX + e for e in ENTITIES], _hierarchy(), [1, 2, 3],
+                       {"neg": EX + "Negative", "pos": EX + "Positive"}, slots=3, max_entities=4, shuffled=shuffled)
+
+
+def test_shuffled_control_permutes_exactly_the_injected_maps_per_seed():
+    table = np.arange(7 * 2, dtype=np.float32).reshape(7, 2)
+    real = _spec(False).for_seed(0, ["neg", "pos"], table)
+    assert real.vote == {0: 2, 1: 1}  # neg -> Negative's feature, pos -> Positive's
+    assert real.vectors[1:].tolist() == table.tolist() and real.vectors[0].abs().sum() == 0
+    assert real.encoder.concepts_of([EX + "dreadful"])[0] == [5, 3, 1]
+    a, b = _spec(True).for_seed(0, ["neg", "pos"], table), _spec(True).for_seed(1, ["neg", "pos"], table)
+    again = _spec(True).for_seed(0, ["neg", "pos"], table)
+    for shuffled in (a, b):
+        # vectors: the same rows, permuted (padding stays 0)
+        assert sorted(map(tuple, shuffled.vectors[1:].tolist())) == sorted(map(tuple, table.tolist()))
+        assert shuffled.vectors[0].abs().sum() == 0
+        assert set(shuffled.vote) == {0, 1}
+    assert torch.equal(a.vectors, again.vectors) and a.vote == again.vote  # deterministic per seed
+    maps = [[s.encoder.concepts_of([EX + e])[0] for e in ENTITIES] for s in (a, b)]
+    assert maps[0] != maps[1]  # another permutation for another seed
+    assert not torch.equal(a.vectors, b.vectors)
+    # the permuted map gives real closures of other concepts
+    h = _hierarchy()
+    assert all(m[0][0] in range(1, 8) and [c for c, _ in h.closure(m[0][0])][:3] == m[0] for m in maps)
+
+
+def _knowledge(label_pairs):
+    run = SimpleNamespace(entities=[EX + e for e in ENTITIES], relations=[SKOS + "broader", SKOS + "closeMatch"],
+                          matrix=np.zeros((7, 2), np.float32))
+    run.index = {iri: i for i, iri in enumerate(run.entities)}
+    rel = {SKOS + "broader": 0, SKOS + "closeMatch": 1}
+    triples = np.asarray([(h - 1, rel[p], t - 1) for h, p, t in EDGES if p in rel], dtype=np.int64)
+    return SimpleNamespace(run=run, label_pairs=label_pairs, triples=triples)
+
+
+def test_class_labels_align_to_concepts_by_label_or_prefix():
+    pairs = [(EX + "Positive", "positive"), (EX + "Negative", "negative"), (EX + "good", "good"),
+             (EX + "dreadful", "dreadful"), (EX + "awful", "awful")]
+    knowledge = _knowledge(pairs)
+    h = ConceptHierarchy.from_edges(EDGES)
+    counts = h.descendant_counts({3, 4, 5, 6, 7})
+    assert align_classes(["neg", "pos", "meh"], "toy.csv", knowledge, counts) == {
+        "neg": EX + "Negative", "pos": EX + "Positive"}
+    spec = build_channel_spec(knowledge, ["neg", "pos"], "toy.csv", ChannelOptions(slots=3))
+    assert spec.class_concepts == {"neg": EX + "Negative", "pos": EX + "Positive"}
+    assert spec.bag_features == [1, 2, 3]  # ancestors of linkable concepts
+    assert ChannelSpec.from_dict(spec.to_dict()).to_dict() == spec.to_dict()
+
+
+def test_classifier_reads_concepts_beside_words_and_starts_from_the_vote():
+    spec = _spec(False)
+    seed = spec.for_seed(0, ["neg", "pos"], np.random.default_rng(0).normal(size=(7, 6)).astype(np.float32))
+    cfg = ClassifierConfig(vocab_size=10, num_classes=2, embedding_dim=4, hidden=5, layers=1, dropout=0.0,
+                           channel=ChannelConfig(8, 6, 3, 3, 3).to_dict())
+    model = BiLSTMClassifier(cfg, seed.vectors, seed=0)
+    model.channel.set_vote(seed.vote, 1.0)
+    doc = seed.encoder.encode([(), (EX + "dreadful",), ()], [(EX + "dreadful",)])
+    batch = collate_channel([doc], 3, 3)
+    assert model.embed(torch.tensor([[1, 2, 3]]), batch).shape == (1, 3, 4 + 3)
+    # the bag starts at the graph's vote: log(1 + 1) toward neg (Negative), nothing toward pos
+    assert model.channel.bag_logits(batch)[0].tolist() == pytest.approx([math.log(2), 0.0])
+    assert model(torch.tensor([[1, 2, 3]]), torch.tensor([3]), batch).shape == (1, 2)
+    with pytest.raises(ValueError, match="knowledge channel"):
+        model(torch.tensor([[1, 2, 3]]), torch.tensor([3]))
+    # concept vectors start at the projected graph vectors (zero residual) and the penalty is 0 there
+    assert model.channel.penalty(batch.concepts).item() == 0.0
+    ids = torch.tensor([5])
+    expected = model.channel.projection(seed.vectors[ids])
+    assert torch.allclose(model.channel.concept_vectors(ids), expected)
+
+
+def test_channel_options_are_validated():
+    from kg.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="channel.slots"):
+        ChannelOptions(slots=0)
+    with pytest.raises(ConfigError, match="channel.vote"):
+        ChannelOptions(vote=float("nan"))
+    with pytest.raises(ConfigError, match="channel init"):
+        ChannelOptions(init="zeros")
+
+
+def test_negation_scope_and_the_negated_half_of_the_bag():
+    from model.knowledge.negation import NegationScope
+
+    scope = NegationScope(window=3)
+    words = "it was not very good , but not bad . never again . a dreadful film , isn't awful".split()
+    starts = [4, 8, 14, 18]  # good, bad, dreadful (a full stop ends the scope of "never"), awful
+    assert scope.negated(words, starts) == [True, True, False, True]
+    assert NegationScope(window=1).negated(words, starts) == [False, True, False, True]
+    enc = _encoder()
+    plain = enc.encode([(EX + "awful",)], [(EX + "awful",)])
+    negated = enc.encode([(EX + "awful",)], [(EX + "awful",)], [True])
+    assert enc.bag_size == 6 and plain.slots.tolist() == negated.slots.tolist()
+    assert plain.bag_ids.tolist() == [0, 2] and negated.bag_ids.tolist() == [3, 5]  # Polarity, Negative, negated
