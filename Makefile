@@ -18,7 +18,7 @@ export NEO4J_PASSWORD ?= kgft-dev-password
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,tracking]'
 	touch $@
 
 venv: $(VENV)/.installed

@@ -385,6 +385,77 @@ def ontology_align(store_dir, neo4j, max_group, namespaces, predicates, as_json)
         click.echo(f"{_store_label(store_dir, neo4j)}: {res.summary()} ({res.seconds:.2f}s)")
 
 
+# ------------------------------------------------------------- annotate ---
+
+
+@cli.group(cls=KgftGroup)
+def annotate() -> None:
+    """Apply, list, remove and export expert annotations (embedded store; file format: README, Annotations)."""
+
+
+@annotate.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
+@click.option("--allow-new", is_flag=True, help="Accept link/class concepts the store holds no statement about.")
+@store_options(allow_neo4j=False)
+def annotate_apply(file, allow_new, store_dir, neo4j) -> None:
+    """Check the whole FILE, then write its rows with provenance (or nothing); applying it again changes nothing."""
+    from kg.annotations.apply import apply_file
+    from kg.open_store import open_store
+
+    with open_store(store_dir) as store:
+        res = apply_file(store, file, allow_new=allow_new)
+    click.echo(f"{res.source}: {res.rows} rows, {res.added} new, {res.removed} removed, "
+               f"{res.triples_added} triples added")
+
+
+@annotate.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@store_options(allow_neo4j=False)
+def annotate_list(as_json, store_dir, neo4j) -> None:
+    """List every annotation with its source file, line, author and time."""
+    from kg.annotations.graph import stored_annotations
+    from kg.open_store import open_store
+
+    with open_store(store_dir, read_only=True) as store:
+        rows = [stored.as_dict() for stored in stored_annotations(store)]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        statement = " ".join(filter(None, (row["subject"], row["predicate"], row["object"] or "*")))
+        click.echo(f"{row['source']}:{row['line']}\t{row['kind']}\t{statement}\t{row['author']}")
+
+
+@annotate.command("remove")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
+@click.option("--source", metavar="NAME", help="Remove every annotation applied from the file named NAME.")
+@store_options(allow_neo4j=False)
+def annotate_remove(file, source, store_dir, neo4j) -> None:
+    """Remove the annotations of FILE's rows, or (--source) of every row applied from a file name."""
+    from kg.annotations.apply import remove_file, remove_source
+    from kg.open_store import open_store
+
+    if (file is None) == (source is None):
+        raise click.UsageError("give exactly one of FILE or --source NAME")
+    with open_store(store_dir) as store:
+        removed = remove_file(store, file) if file is not None else remove_source(store, source)
+    click.echo(f"{removed} annotations removed")
+
+
+@annotate.command("export")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="The annotation file to write (CSV when it ends in .csv, else TSV).")
+@store_options(allow_neo4j=False)
+def annotate_export(output, store_dir, neo4j) -> None:
+    """Write every annotation of the store as one annotation file (apply it to another store)."""
+    from kg.annotations.graph import export_annotations
+    from kg.open_store import open_store
+
+    with open_store(store_dir, read_only=True) as store:
+        n = export_annotations(store, output)
+    click.echo(f"{output}: {n} rows")
+
+
 # ---------------------------------------------------------------- query ---
 
 
@@ -529,9 +600,12 @@ def embed(ctx, triples_dir, store_dir, neo4j, model_name, dim, epochs, out, neg,
     if "mrr" not in m:
         click.echo(f"test: {m['note']}")
     else:
-        click.echo(f"test (filtered, {m['count']} ranks, {m['excluded_unseen']} triples with unseen entities excluded): "
-                   f"mrr {m['mrr']:.4f}  hits@1 {m['hits@1']:.4f}  hits@3 {m['hits@3']:.4f}  "
-                   f"hits@10 {m['hits@10']:.4f}  mean_rank {m['mean_rank']:.1f}")
+        click.echo(f"test (filtered, {m['count']} ranks; {m['excluded_unseen']} triples with an entity unseen in "
+                   f"training counted as misses): mrr {m['mrr']:.4f}  hits@1 {m['hits@1']:.4f}  "
+                   f"hits@3 {m['hits@3']:.4f}  hits@10 {m['hits@10']:.4f}  mean_rank {m['mean_rank']:.1f}")
+        if m["excluded_unseen"]:
+            click.echo(f"  without those triples: mrr {m['seen_only']['mrr']:.4f}  "
+                       f"hits@10 {m['seen_only']['hits@10']:.4f}")
     if write_neo4j:
         from pipelines.embed_neo4j import export_embeddings_neo4j
 

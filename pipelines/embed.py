@@ -320,8 +320,9 @@ def embed(
         "triples_per_second": round(train_result.triples_per_second, 1),
     }
     if "mrr" in metrics:
-        logger.info("test: mrr %.4f hits@10 %.4f (%d excluded unseen)", metrics["mrr"], metrics["hits@10"],
-                    metrics["excluded_unseen"])
+        logger.info("test: mrr %.4f hits@10 %.4f (%d triples with an unseen entity counted as misses; "
+                    "mrr %.4f without them)", metrics["mrr"], metrics["hits@10"], metrics["excluded_unseen"],
+                    metrics["seen_only"]["mrr"])
     result = EmbedResult(run_config, metrics, graph.entities, graph.relations, ent, rel, graph.labels)
     if out_dir is not None:
         result.save(out_dir)

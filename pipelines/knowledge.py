@@ -42,6 +42,11 @@ class KnowledgeSource:
         triples (np.ndarray): ``[n, 3]`` (head, relation, tail) ids in the run's vocabularies.
         store_dir (Path, optional): The store the labels and edges came from.
         embedded_here (bool): Whether kgft embedded the store for this training run.
+        notes (list[str]): What could not be used, and why. (default: ``[]``)
+        unlinks (list[tuple[str, str | None]]): Annotated phrases that must not link (to one
+            concept, or to any when ``None``); ``link`` annotations are in ``label_pairs``.
+            (default: ``[]``)
+        class_concepts (dict[str, str]): Annotated class label → concept IRI. (default: ``{}``)
     """
 
     run_dir: Path
@@ -51,6 +56,8 @@ class KnowledgeSource:
     store_dir: Path | None = None
     embedded_here: bool = False
     notes: list[str] = field(default_factory=list)
+    unlinks: list[tuple[str, str | None]] = field(default_factory=list)
+    class_concepts: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict:
         """What was used, for the training run's ``config.json``."""
@@ -145,8 +152,9 @@ def embed_store(store_dir: Path, run_dir: Path, options: dict) -> Path:
 
 def _complete(run_dir: Path, run, store_dir: Path | None, embedded_here: bool) -> KnowledgeSource:
     notes: list[str] = []
+    annotated: dict = {}
     if store_dir is not None and is_store(store_dir):
-        label_pairs, named = _from_store(store_dir)
+        label_pairs, named, annotated = _from_store(store_dir)
     else:
         if store_dir is not None:
             notes.append(f"store {store_dir} not found: labels from entities.tsv")
@@ -160,20 +168,24 @@ def _complete(run_dir: Path, run, store_dir: Path | None, embedded_here: bool) -
             if h in run.index and t in run.index and r in rel_index]
     triples = np.asarray(sorted(set(rows)), dtype=np.int64).reshape(-1, 3)
     logger.info("knowledge: %d labels, %d edges from %s", len(label_pairs), len(triples), store_dir or run_dir)
-    return KnowledgeSource(run_dir, run, label_pairs, triples, store_dir, embedded_here, notes)
+    return KnowledgeSource(run_dir, run, label_pairs, triples, store_dir, embedded_here, notes, **annotated)
 
 
-def _from_store(store_dir: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+def _from_store(store_dir: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]], dict]:
+    """Labels, edges and the expert annotations (``link`` rows as labels, ``unlinks``, ``class_concepts``)."""
+    from kg.annotations.hooks import annotated_label_pairs, class_concepts
     from kg.graph import store_triples
     from kg.open_store import open_store
 
     store = open_store(store_dir, read_only=True)
     try:
-        labels = sorted({(iri, text) for iri, _, text in store.labels() if text and text.strip()})
+        labels = {(iri, text) for iri, _, text in store.labels() if text and text.strip()}
+        extra, unlinks = annotated_label_pairs(store)
         named = list(store_triples(store))
+        annotated = {"unlinks": unlinks, "class_concepts": class_concepts(store)}
     finally:
         store.close()
-    return labels, named
+    return sorted(labels | set(extra)), named, annotated
 
 
 def _from_triples_source(config: dict, notes: list[str]) -> list[tuple[str, str, str]]:

@@ -8,7 +8,8 @@
 * the bag features: concepts that are a proper ancestor of at least
   ``bag_min_descendants`` linkable concepts (class-like concepts such as a
   lexicon's polarities or MeSH's categories), plus the class concepts;
-* the **label alignment**: each class label's concept, from a class map
+* the **label alignment**: each class label's concept, from an expert's
+  ``class`` annotation in the store (``kgft annotate``), a class map
   (``--class-map``, or the one shipped for the dataset) or else a concept whose
   label equals the class name or starts with it (``pos`` → ``positive``),
   preferring the concept with most descendants.
@@ -242,9 +243,12 @@ def align_classes(labels: list[str], dataset: str, knowledge, descendants: dict[
 
     run = knowledge.run
     cmap = load_class_map(class_map) if class_map else default_class_map(dataset)
-    out: dict[str, str] = {}
+    out: dict[str, str] = {lab: iri for lab, iri in knowledge.class_concepts.items()
+                           if lab in labels and iri in run.index}  # expert annotations first
     if cmap is not None:
         for label in labels:
+            if label in out:
+                continue
             found = [iri for iri in cmap.concepts_for(label) if iri in run.index]
             if cmap.concepts_for(label) and not found and class_map:
                 raise DataError(f"{class_map}: class {label!r} maps to concepts that are not in the knowledge graph",

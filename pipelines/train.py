@@ -151,7 +151,8 @@ class PreparedText:
 
 
 def build_linker(knowledge, dataset, config: TrainConfig):
-    """The entity linker of a knowledge run: the graph's labels, minus generic entities.
+    """The entity linker of a knowledge run: the graph's labels and annotated links, minus
+    annotated unlinks and generic entities.
 
     An entity linked in more than ``linking.max_entity_share`` of the training
     texts is dropped (it says nothing about a text in particular).
@@ -162,6 +163,8 @@ def build_linker(knowledge, dataset, config: TrainConfig):
     from model.text import Tokenizer
 
     linker = EntityLinker.from_labels(knowledge.label_pairs, fold_plurals=config.linking.fold_plurals)
+    if knowledge.unlinks:
+        linker = linker.unlinked(knowledge.unlinks)
     share = config.linking.max_entity_share
     if share >= 1 or not dataset.train:
         return linker

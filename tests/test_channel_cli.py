@@ -142,3 +142,31 @@ def test_shuffled_control_and_channel_ablations_train(runner, trained, tmp_path)
     assert shuffled["kind"] == "shuffled" and shuffled["channel"]["shuffled"]
     assert not (runs["off"] / "channel.json").exists()
     assert json.loads((runs["random"] / "config.json").read_text())["train"]["channel"]["init"] == "random"
+
+
+def test_expert_annotations_reach_linking_alignment_and_explanations(runner, tmp_path):
+    (tmp_path / "onto.ttl").write_text(ONTOLOGY)
+    store = tmp_path / "store"
+    assert runner.invoke(cli, ["ontology", "import", str(tmp_path / "onto.ttl"), "--store", str(store)]).exit_code == 0
+    notes = tmp_path / "expert.tsv"
+    notes.write_text("kind\tsubject\tobject\tauthor\n"
+                     "link\ttop notch\thttp://example.org/great\tann\n"
+                     "unlink\tbad\t\tann\n"
+                     "class\tneg\thttp://example.org/awful\tann\n")
+    res = runner.invoke(cli, ["annotate", "apply", str(notes), "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    data = write_sentiment_csv(tmp_path / "reviews.csv", {"pos": ["top notch", "good"], "neg": ["bad", "awful"]}, 80)
+    out = tmp_path / "run"
+    res = runner.invoke(cli, ["train", "--dataset", str(data), "--knowledge", str(store), "--out", str(out), *FAST])
+    assert res.exit_code == 0, res.output
+    links = json.loads((out / "token_links.json").read_text())
+    assert "bad" not in links and links["good"] == ["http://example.org/good"]  # unlinked; ordinary link kept
+    vocab = json.loads((out / "vocab.json").read_text())["itos"]
+    assert "<ent:http://example.org/great>" in vocab  # the annotated phrase "top notch" links to great
+    config = json.loads((out / "config.json").read_text())
+    assert config["channel"]["class_concepts"]["neg"] == "http://example.org/awful"  # the expert's alignment
+    target = tmp_path / "why.json"
+    res = runner.invoke(cli, ["explain", str(out), "a top notch film", "--format", "json", "-o", str(target), "-q"])
+    assert res.exit_code == 0, res.output
+    entities = json.loads(target.read_text())["explanations"][0]["entities"]
+    assert [m["text"] for e in entities if e["iri"] == "http://example.org/great" for m in e["mentions"]] == ["top notch"]

@@ -88,11 +88,16 @@ def test_filtered_ranks_by_hand():
     # head: 1 (0.8) filtered (known valid triple); 3 and 4 tie at 0.3 -> 1 + 0 + 2/2
     assert res.ranks["head"].tolist() == [2.0]
     assert res.excluded_unseen == 1
-    assert res.metrics["count"] == 2
-    assert res.metrics["mrr"] == pytest.approx((1 / 2.5 + 1 / 2) / 2)
-    assert res.metrics["hits@1"] == 0.0 and res.metrics["hits@3"] == 1.0
-    assert res.metrics["mean_rank"] == pytest.approx(2.25)
-    assert res.tail["mrr"] == pytest.approx(0.4) and res.head["mrr"] == pytest.approx(0.5)
+    seen = res.seen_only
+    assert seen["count"] == 2
+    assert seen["mrr"] == pytest.approx((1 / 2.5 + 1 / 2) / 2)
+    assert seen["hits@1"] == 0.0 and seen["hits@3"] == 1.0
+    assert seen["mean_rank"] == pytest.approx(2.25)
+    # by default the unseen triple counts as a miss on both sides (worst rank: the 5 entities)
+    assert res.metrics["count"] == 4
+    assert res.metrics["mrr"] == pytest.approx((1 / 2.5 + 1 / 2 + 2 / 5) / 4)
+    assert res.metrics["hits@3"] == 0.5 and res.metrics["mean_rank"] == pytest.approx((2.5 + 2 + 5 + 5) / 4)
+    assert res.tail["mrr"] == pytest.approx((0.4 + 0.2) / 2) and res.head["mrr"] == pytest.approx((0.5 + 0.2) / 2)
 
     # Without the filter entity 1 would count as better on both sides.
     raw = evaluate(model, test, FilterIndex(test, 1), batch_size=2, train=train, keep_ranks=True)

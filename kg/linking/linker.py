@@ -21,7 +21,7 @@ import ahocorasick
 
 from kg.errors import DataError
 from kg.fsutil import read_json, write_json_atomic
-from kg.linking.normalize import label_keys, pieces, pieces_with_spans
+from kg.linking.normalize import label_keys, pieces_with_spans, token_pieces
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,24 @@ class EntityLinker:
         return cls(entries, {"invert_commas": invert_commas, "min_chars": min_chars, "labels": n,
                              "fold_plurals": fold_plurals})
 
+    def unlinked(self, rows: Iterable[tuple[str, str | None]]) -> "EntityLinker":
+        """A linker where each ``(phrase, concept)`` no longer links (``concept`` ``None``: to anything)."""
+        invert = bool(self.options.get("invert_commas", True))
+        drop: dict[str, set[str] | None] = {}
+        for phrase, concept in rows:
+            for key in label_keys(phrase, invert_commas=invert, min_chars=1, fold=self.fold):
+                if concept is None or drop.get(key, set()) is None:
+                    drop[key] = None
+                else:
+                    drop.setdefault(key, set()).add(concept)
+        entries = {}
+        for key, iris in self.entries.items():
+            gone = drop.get(key, set())
+            kept = () if gone is None else tuple(i for i in iris if i not in gone)
+            if kept:
+                entries[key] = kept
+        return EntityLinker(entries, dict(self.options))
+
     def without(self, entities: Iterable[str]) -> "EntityLinker":
         """A linker that no longer links ``entities`` (keys left with no entity are dropped)."""
         drop = set(entities)
@@ -207,7 +225,7 @@ class EntityLinker:
         seq: list[str] = []
         owner: list[int] = []
         for i, token in enumerate(tokens):
-            for p in pieces(token, self.fold):
+            for p in token_pieces(token, self.fold):
                 seq.append(p)
                 owner.append(i)
         return [

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Iterator
 
 SOFT = "-'\u2019/_\u2010\u2011\u2012\u2013\u2014"
@@ -72,6 +73,12 @@ def pieces(text: str, fold: bool = False) -> list[str]:
     """Normalized pieces of ``text`` (see the module docstring)."""
     out = [q for p in _PIECE_RE.findall(text) if (q := norm_piece(p))]
     return [fold_plural(p) for p in out] if fold else out
+
+
+@lru_cache(maxsize=1 << 18)
+def token_pieces(token: str, fold: bool = False) -> tuple[str, ...]:
+    """:func:`pieces` of one token, memoized (a corpus repeats its tokens)."""
+    return tuple(pieces(token, fold))
 
 
 def label_variants(label: str, invert_commas: bool = True, fold: bool = False) -> list[list[str]]:

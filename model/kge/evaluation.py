@@ -15,8 +15,10 @@ never rank 1. NaN scores count as worse than everything.
 
 A batch of queries is scored against all entities at once (one matrix
 product or ``cdist``) and the filter is applied with the CSR index of
-:mod:`model.kge.filtering`. Test triples with an entity never seen in
-training are excluded, as in the literature, and their number reported.
+:mod:`model.kge.filtering`. A test triple with an entity never seen in
+training cannot be ranked: by default it counts as a miss on both sides (the
+worst rank, as published tables count it); ``seen_only`` holds the metrics
+with those triples excluded instead, and ``excluded_unseen`` their number.
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ class EvalResult:
         metrics (dict): ``mrr``, ``hits@k``, ``mean_rank``, ``count`` over heads and tails.
         head (dict): The same over head queries only.
         tail (dict): The same over tail queries only.
-        excluded_unseen (int): Triples skipped for an entity unseen in training.
+        excluded_unseen (int): Triples with an entity unseen in training (counted as misses
+            in ``metrics``, ``head`` and ``tail``).
+        seen_only (dict): The metrics with those triples excluded. (default: ``{}``)
     """
 
     metrics: dict
@@ -91,10 +95,12 @@ class EvalResult:
     tail: dict
     excluded_unseen: int = 0
     ranks: dict = field(default_factory=dict, repr=False)
+    seen_only: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """JSON-ready dict with ``head``/``tail`` sub-dicts."""
-        return {**self.metrics, "head": self.head, "tail": self.tail, "excluded_unseen": self.excluded_unseen}
+        """JSON-ready dict with ``head``/``tail``/``seen_only`` sub-dicts."""
+        return {**self.metrics, "head": self.head, "tail": self.tail, "excluded_unseen": self.excluded_unseen,
+                "seen_only": self.seen_only}
 
 
 def seen_mask(triples: Tensor, train: Tensor, num_entities: int) -> Tensor:
@@ -153,10 +159,12 @@ def evaluate(
         tail = torch.cat(tail_ranks).cpu() if tail_ranks else empty
     finally:
         model.train(was_training)
+    misses = torch.full((excluded,), float(model.num_nodes), dtype=torch.float64)
     return EvalResult(
-        metrics=rank_metrics(torch.cat([head, tail])),
-        head=rank_metrics(head),
-        tail=rank_metrics(tail),
+        metrics=rank_metrics(torch.cat([head, tail, misses, misses])) if head.numel() else rank_metrics(empty),
+        head=rank_metrics(torch.cat([head, misses])) if head.numel() else rank_metrics(empty),
+        tail=rank_metrics(torch.cat([tail, misses])) if tail.numel() else rank_metrics(empty),
         excluded_unseen=excluded,
         ranks={"head": head, "tail": tail} if keep_ranks else {},
+        seen_only=rank_metrics(torch.cat([head, tail])),
     )

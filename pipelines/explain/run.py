@@ -140,7 +140,8 @@ def add_evidence(exp: TextExplanation, graph: EvidenceGraph, cmap, top_k: int, c
     others = sorted({c for k, cs in cmap.classes.items() if cs != targets for c in cs} - set(targets)) if cmap else []
     top_shares = sorted({e.share for e in exp.entities}, reverse=True)[:top_k]
     searched = [e for e in exp.entities if e.share in top_shares][:MAX_SEARCHED] if targets else []
-    class_of = {c: k for k, cs in cmap.classes.items() for c in cs} if cmap else {}
+    classes = list(exp.prediction["probabilities"])  # the model's labels (a map may serve other datasets too)
+    class_of = {c: k for k in classes for c in cmap.concepts_for(k)} if cmap else {}
     found, against = {}, {}
     for ent in searched:
         ent.is_class_concept = ent.iri in targets

@@ -1,0 +1,144 @@
+"""Annotations in the embedded store: one node per row, in the named graph :data:`ANNOTATIONS_GRAPH_IRI`.
+
+Each row of an annotation file (:mod:`kg.annotations.fileformat`) becomes a
+node ``urn:kgft:annotation:<hash>`` typed ``kgft:Annotation`` (vocabulary
+:data:`VOCAB`) with ``kgft:kind``, ``kgft:subject``, ``kgft:predicate``,
+``kgft:object`` and its provenance ``kgft:author``, ``kgft:note``,
+``kgft:source`` (the file name), ``kgft:line`` and ``kgft:time`` (when first
+applied); a ``triple`` row also records ``kgft:preexisting`` (whether the
+graph held its statement before). The hash is of the file name and the
+statement, so the same row applied again is the same node. The named graph is
+never part of kgft's single graph (the default graph: counts, stats, labels,
+export); only a ``triple`` row's statement goes there too
+(:mod:`kg.annotations.apply`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from kg.annotations.fileformat import COLUMNS, Annotation, is_literal, literal_cell, parse_literal, write_annotations
+
+#: The named graph holding the annotations.
+ANNOTATIONS_GRAPH_IRI = "urn:kgft:annotations"
+#: The vocabulary of annotation nodes.
+VOCAB = "https://w3id.org/kgft/vocab#"
+_NODE = "urn:kgft:annotation:"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_TEXT_FIELDS = ("kind", "author", "note", "source")
+
+
+@dataclass(frozen=True)
+class StoredAnnotation:
+    """An annotation as the store holds it.
+
+    Args:
+        id (str): Its node IRI.
+        annotation (Annotation): The row (with ``source`` and ``line``).
+        time (str): When it was first applied (ISO 8601, UTC).
+        preexisting (bool): For a ``triple`` row: the graph held the statement before.
+    """
+
+    id: str
+    annotation: Annotation
+    time: str
+    preexisting: bool = False
+
+    def as_dict(self) -> dict:
+        """The fields shown by ``kgft annotate list --json``."""
+        row = self.annotation
+        return {"id": self.id, **{name: getattr(row, name) for name in COLUMNS},
+                "source": row.source, "line": row.line, "time": self.time}
+
+
+def annotation_id(row: Annotation) -> str:
+    """The node IRI of a row: a hash of its file name and statement."""
+    digest = hashlib.sha256("\x1f".join((row.source,) + row.statement).encode("utf-8")).hexdigest()
+    return _NODE + digest[:32]
+
+
+def annotations_graph():
+    """The ``pyoxigraph.NamedNode`` of :data:`ANNOTATIONS_GRAPH_IRI`."""
+    import pyoxigraph as ox
+
+    return ox.NamedNode(ANNOTATIONS_GRAPH_IRI)
+
+
+def _object_term(row: Annotation):
+    import pyoxigraph as ox
+
+    if row.kind == "triple" and is_literal(row.object):
+        return parse_literal(row.object)
+    return ox.NamedNode(row.object) if row.object else None
+
+
+def statement_quad(row: Annotation):
+    """The default-graph quad a ``triple`` row states."""
+    import pyoxigraph as ox
+
+    return ox.Quad(ox.NamedNode(row.subject), ox.NamedNode(row.predicate), _object_term(row))
+
+
+def node_quads(stored: StoredAnnotation) -> set:
+    """The quads of one annotation node."""
+    import pyoxigraph as ox
+
+    row, node, graph = stored.annotation, ox.NamedNode(stored.id), annotations_graph()
+    values = {"subject": ox.NamedNode(row.subject) if row.kind == "triple" else ox.Literal(row.subject),
+              "predicate": ox.NamedNode(row.predicate) if row.predicate else None,
+              "object": _object_term(row),
+              "line": ox.Literal(str(row.line), datatype=ox.NamedNode(_XSD + "integer")),
+              "time": ox.Literal(stored.time, datatype=ox.NamedNode(_XSD + "dateTime")),
+              **{name: ox.Literal(getattr(row, name)) for name in _TEXT_FIELDS if getattr(row, name)}}
+    if row.kind == "triple":
+        values["preexisting"] = ox.Literal("true" if stored.preexisting else "false",
+                                           datatype=ox.NamedNode(_XSD + "boolean"))
+    quads = {ox.Quad(node, ox.NamedNode(VOCAB + name), value, graph) for name, value in values.items()
+             if value is not None}
+    return quads | {ox.Quad(node, ox.NamedNode(_RDF_TYPE), ox.NamedNode(VOCAB + "Annotation"), graph)}
+
+
+def _cell(term, kind: str, name: str) -> str:
+    import pyoxigraph as ox
+
+    if type(term) is ox.Literal and kind == "triple" and name == "object":
+        return literal_cell(term)
+    return term.value
+
+
+def stored_annotations(store) -> list[StoredAnnotation]:
+    """Every annotation the store holds, ordered by file name and line.
+
+    Args:
+        store (EmbeddedStore): The store.
+    """
+    nodes: dict[str, dict] = {}
+    for quad in store.oxigraph.quads_for_pattern(None, None, None, annotations_graph()):
+        nodes.setdefault(quad.subject.value, {})[quad.predicate.value.removeprefix(VOCAB)] = quad.object
+    found = []
+    for node, values in nodes.items():
+        kind = values["kind"].value
+        cells = {name: _cell(values[name], kind, name) for name in COLUMNS + ("source",) if name in values}
+        row = Annotation(**{"object": "", **cells}, line=int(values["line"].value))
+        found.append(StoredAnnotation(node, row, values["time"].value,
+                                      "preexisting" in values and values["preexisting"].value == "true"))
+    return sorted(found, key=lambda s: (s.annotation.source, s.annotation.line, s.id))
+
+
+def export_annotations(store, path: Path | str) -> int:
+    """Write every annotation the store holds as one annotation file (a statement of several files once).
+
+    Args:
+        store (EmbeddedStore): The store.
+        path (Path or str): The file (CSV when the name ends in ``.csv``, else TSV).
+
+    Returns:
+        int: The rows written.
+    """
+    rows: dict[tuple, Annotation] = {}
+    for stored in stored_annotations(store):
+        rows.setdefault(stored.annotation.statement, replace(stored.annotation, source="", line=0))
+    return write_annotations([rows[key] for key in sorted(rows)], path)
