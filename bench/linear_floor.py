@@ -19,6 +19,7 @@ accuracy, per seed (the seed sets the subsample and the permutation).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -77,10 +78,8 @@ def floor(config, seed: int) -> dict:
     words = {"train": vectorizer.fit_transform(texts["train"])}
     words.update({s: vectorizer.transform(texts[s]) for s in ("valid", "test")})
     out = {"tfidf": _fit(*(words[s] for s in splits), y)}
-    spec = prepared.channel
     for arm, shuffled in (("tfidf+graph", False), ("tfidf+shuffled", True)):
-        spec.shuffled = shuffled
-        encoder = spec.for_seed(seed, dataset.labels).encoder
+        encoder = dataclasses.replace(prepared.channel, shuffled=shuffled).for_seed(seed, dataset.labels).encoder
         graph = {s: _bag_matrix([encoder.encode(t.position_entities, t.mention_entities, t.mention_negated)
                                  for t in prepared.linked[s]], encoder.bag_size) for s in splits}
         out[arm] = _fit(*(hstack([words[s], graph[s]]).tocsr() for s in splits), y)

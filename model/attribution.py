@@ -130,9 +130,9 @@ def deterministic_eval(model: nn.Module) -> Iterator[nn.Module]:
 
 def _embedding(model: nn.Module) -> nn.Embedding:
     emb = getattr(model, "embedding", None)
-    if not isinstance(emb, nn.Embedding) or not hasattr(model, "forward_embedded"):
+    if not isinstance(emb, nn.Embedding) or not hasattr(model, "forward_embedded") or not hasattr(model, "embed"):
         raise ModelError(
-            f"{type(model).__name__} cannot be explained: it needs an `embedding` layer and `forward_embedded`"
+            f"{type(model).__name__} cannot be explained: it needs an `embedding` layer, `embed` and `forward_embedded`"
         )
     return emb
 
@@ -197,7 +197,7 @@ def _inputs(model: nn.Module, ids: torch.Tensor, channel: ChannelBatch | None) -
     emb = _embedding(model)
     device = emb.weight.device
     channel = channel.to(device) if channel is not None else None
-    return model.embed(ids.to(device), channel)[0] if hasattr(model, "embed") else emb(ids.to(device))[0]
+    return model.embed(ids.to(device), channel)[0]
 
 
 def _bag(channel: ChannelBatch | None, weights: torch.Tensor) -> ChannelBatch | None:

@@ -9,7 +9,8 @@ and ``kgft predict`` agree on the same texts.
 Input: CSV / TSV / JSONL (the text in ``text_column``), any other file as one
 text per non-blank line, or ``-`` for standard input (lines). Output: CSV
 (``label``, then ``p_<class>`` per class, then ``entities`` with
-``--entities``) or JSONL (``{"label", "probabilities", "entities"}``), chosen
+``--entities``: the entities linked in the part of the text the model reads) or
+JSONL (``{"label", "probabilities", "entities"}``), chosen
 by the output's extension (``-`` writes JSONL to standard output). The output
 is written to a temporary file and renamed when complete, so an interrupted
 run leaves no partial file behind.
@@ -163,12 +164,10 @@ def predict_texts(run_dir: Path | str, input_path: str, output: str, *, text_col
     with _open_output(output) as handle:
         writer = _Writer(handle, fmt, run.labels, entities)
         for texts in _batches(input_path, text_column):
-            split = run.encode_texts(texts)
-            probs = predict_proba(model, split, dev).tolist()
-            linked = [sorted({e for m in run.encoder.linker.link_tokens(run.encoder.tokenizer.tokenize(t))
-                              for e in m.entities}) if entities and run.encoder.linker else [] for t in texts]
-            for p, ents in zip(probs, linked):
-                counts[writer.write(p, ents)] += 1
+            linked = run.encoder.analyse_many(texts)
+            probs = predict_proba(model, run.encode_linked(linked), dev).tolist()
+            for p, text in zip(probs, linked):
+                counts[writer.write(p, sorted(set(text.entities)) if entities else [])] += 1
             total += len(texts)
             if bar is not None:
                 bar.update(len(texts))

@@ -95,9 +95,12 @@ class TrainedRun:
             texts (Iterable[str]): Raw texts.
             labels (list[int], optional): Their label ids; ``None`` gives zeros. (default: ``None``)
         """
+        return self.encode_linked(self.encoder.analyse_many(texts), labels)
+
+    def encode_linked(self, linked, labels=None):
+        """:meth:`encode_texts` of texts already analysed by the run's encoder (``LinkedText`` each)."""
         from model.train import EncodedSplit
 
-        linked = self.encoder.analyse_many(texts)
         ids = self.encoder.encode(self.vocab, [t.tokens for t in linked])
         labels = list(labels) if labels is not None else [0] * len(ids)
         if self.channel is None:

@@ -140,6 +140,7 @@ class PreparedText:
         linked (dict): Split → :class:`~model.knowledge.entity_tokens.LinkedText` per text
             (knowledge runs; the channel's input).
         channel: The run's :class:`~pipelines.knowledge_channel.ChannelSpec`, or ``None``.
+        channel_docs (dict): Channel inputs per split, by seed (shuffled control) or ``None``.
     """
 
     encoder: object
@@ -148,6 +149,7 @@ class PreparedText:
     coverage: object = None
     linked: dict | None = None
     channel: object = None
+    channel_docs: dict = field(default_factory=dict)
 
 
 def build_linker(knowledge, dataset, config: TrainConfig):
@@ -222,14 +224,22 @@ def build_vocabulary(config: TrainConfig, prepared: PreparedText, out: Path, res
     return vocab
 
 
-def with_channel(data: dict, prepared: PreparedText, channel) -> dict:
-    """The encoded splits with one seed's knowledge-channel inputs attached."""
+def with_channel(data: dict, prepared: PreparedText, channel, seed: int) -> dict:
+    """The encoded splits with one seed's knowledge-channel inputs attached.
+
+    The inputs depend on the seed only in the shuffled control (its permutation); otherwise
+    the first seed's are reused.
+    """
     from model.train import EncodedSplit
 
-    encoder = channel.encoder
-    return {split: EncodedSplit(part.ids, part.labels,
-                                [encoder.encode(t.position_entities, t.mention_entities, t.mention_negated)
-                                 for t in prepared.linked[split]], encoder.slots)
+    key = seed if prepared.channel.shuffled else None
+    if key not in prepared.channel_docs:
+        encoder = channel.encoder
+        prepared.channel_docs[key] = {
+            split: [encoder.encode(t.position_entities, t.mention_entities, t.mention_negated)
+                    for t in prepared.linked[split]] for split in data}
+    docs = prepared.channel_docs[key]
+    return {split: EncodedSplit(part.ids, part.labels, docs[split], channel.encoder.slots)
             for split, part in data.items()}
 
 
@@ -257,7 +267,7 @@ def train_seed(config: TrainConfig, seed: int, data: dict, labels: list[str], vo
     channel = None
     if prepared.channel is not None:
         channel = prepared.channel.for_seed(seed, labels, knowledge.run.matrix, config.channel.init)
-        data = with_channel(data, prepared, channel)
+        data = with_channel(data, prepared, channel, seed)
     model = build_model(config, seed, vocab, labels, knowledge, prepared.links, channel).to(device)
     settings = TrainSettings(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
                              weight_decay=config.weight_decay, clip=config.clip, patience=config.patience,

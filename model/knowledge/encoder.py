@@ -134,15 +134,21 @@ class TextEncoder:
         words = self.clip(self.tokenizer.tokenize(text))
         if self.linker is None:
             return LinkedText(words, 0, 0, position_entities=[()] * len(words))
-        mentions = list(self.linker.link_tokens(words))
-        linked = insert_entity_tokens(words, mentions, self.max_entities_per_mention)
-        if self.negation is not None:
-            linked.mention_negated = self.negation.negated(words, [m.start for m in mentions])
+        mentions, linked = self.link_words(words)
         if links is not None:
             links.add_mentions(words, mentions)
         if coverage is not None:
             coverage.add(len(words), linked)
         return linked.clipped(self.window(len(linked.tokens)))
+
+    def link_words(self, words: list[str]) -> tuple[list, LinkedText]:
+        """The linker's mentions in ``words`` and the words with entity tokens inserted (not yet
+        clipped to ``max_len``; :meth:`window` gives the kept slice), negated mentions marked."""
+        mentions = list(self.linker.link_tokens(words))
+        linked = insert_entity_tokens(words, mentions, self.max_entities_per_mention)
+        if self.negation is not None:
+            linked.mention_negated = self.negation.negated(words, [m.start for m in mentions])
+        return mentions, linked
 
     def process(self, text: str, links: TokenLinks | None = None, coverage: Coverage | None = None) -> list[str]:
         """The tokens of :meth:`analyse`."""

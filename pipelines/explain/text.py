@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from model.attribution import attribute_tokens, predict_proba, replaced_embeddings
 from model.knowledge.channel_inputs import collate_channel
-from model.knowledge.entity_tokens import entity_of, insert_entity_tokens, is_entity_token
+from model.knowledge.entity_tokens import entity_of, is_entity_token
 from pipelines.explain.result import EntityExplanation, TextExplanation
 
 NO_ENTITY_NOTE = "no entity of the knowledge graph was linked in this text"
@@ -59,8 +59,8 @@ def encode_text(run, text: str) -> EncodedText:
     """
     enc = run.encoder
     words = enc.clip(enc.tokenizer.tokenize(text))
-    mentions = list(enc.linker.link_tokens(words)) if enc.linker is not None else []
-    full = insert_entity_tokens(words, mentions, enc.max_entities_per_mention).tokens
+    mentions, linked = enc.link_words(words) if enc.linker is not None else ([], None)
+    full = linked.tokens if linked is not None else words
     tokens = enc.clip(full)
     offset = len(full) - len(tokens) if enc.truncate == "tail" else 0
     # word index -> its position in the kept tokens (None where max_len cut it)
@@ -84,8 +84,8 @@ def encode_text(run, text: str) -> EncodedText:
         spans.append((m.start, m.end, tuple(m.entities), words_at, after))
     channel = None
     if run.channel is not None:
-        linked = enc.analyse(text)
-        doc = run.channel.encode(linked.position_entities, linked.mention_entities, linked.mention_negated)
+        kept = linked.clipped(enc.window(len(full)))
+        doc = run.channel.encode(kept.position_entities, kept.mention_entities, kept.mention_negated)
         channel = collate_channel([doc], len(tokens), run.channel.slots)
     return EncodedText(tokens, run.encoder.encode(run.vocab, [tokens])[0], spans, words, channel)
 
