@@ -54,8 +54,9 @@ def train_small_run(workdir: Path, max_train: int, epochs: int, baseline: bool) 
         with EmbeddedStore(workdir / "store") as store:
             store.import_file(ttl)
         knowledge = str(workdir / "store")
-    config = TrainConfig(dataset="mr", knowledge=knowledge, max_train=max_train, max_test=2000, epochs=epochs,
-                         embedding_dim=64, hidden=64, batch_size=64, device="cpu", embed_epochs=10, seed=0)
+    config = TrainConfig().replace(dataset="mr", knowledge=knowledge, max_train=max_train, max_test=2000,
+                                   epochs=epochs, embedding_dim=64, hidden=64, batch_size=64, device="cpu",
+                                   embed_epochs=10, seed=0)
     out = workdir / "run"
     result = train(config, out)
     print(f"trained {result.config['kind']} run on MR ({max_train} texts): "
@@ -123,7 +124,7 @@ def main() -> None:
 
     import torch
 
-    from kg.progress import set_quiet
+    from core.progress import set_quiet
     from pipelines.explain import load_run
 
     torch.set_flush_denormal(True)

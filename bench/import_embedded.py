@@ -103,7 +103,7 @@ def worker(kind: str, path: Path, store_dir: Path) -> dict:
         triples = len(graph.store._inner)
     else:
         from kg.embedded import EmbeddedStore
-        from kg.progress import set_quiet
+        from core.progress import set_quiet
 
         set_quiet(True)
         with EmbeddedStore(store_dir) as store:

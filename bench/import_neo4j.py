@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     from import_embedded import bench_file
 
     from kg.neo4j_store import DEFAULT_BATCH_SIZE, Neo4jStore
-    from kg.progress import set_quiet
+    from core.progress import set_quiet
 
     set_quiet(True)
     if args.merge_path:

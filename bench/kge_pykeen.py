@@ -63,7 +63,7 @@ def main() -> None:
     from pykeen.triples import TriplesFactory
 
     from kg.graph import load_triples_dir
-    from model.kge import FilterIndex, TrainConfig, Trainer, build_model, evaluate
+    from model.kge import FilterIndex, KgeConfig, Trainer, build_model, evaluate
 
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
@@ -91,14 +91,14 @@ def main() -> None:
 
     def kgft_round(sparse: bool | None) -> tuple[float, object, bool]:
         # sparse=None is kgft's default: lazy sparse updates from 10,000 entities (so sparse on WN18RR).
-        cfg = TrainConfig(model="transe", dim=args.dim, epochs=args.epochs, batch_size=args.batch_size, lr=0.01,
+        cfg = KgeConfig(model="transe", dim=args.dim, epochs=args.epochs, batch_size=args.batch_size, lr=0.01,
                           num_negatives=1, loss="margin", p_norm=float(args.p_norm),
                           sparse=sparse).resolved(graph.num_entities)
         model = build_model(cfg, graph.num_entities, graph.num_relations)
         trainer = Trainer(model, graph, cfg, "cpu")
         began = time.perf_counter()
-        for _ in range(args.epochs):
-            trainer.train_epoch()
+        for epoch in range(1, args.epochs + 1):
+            trainer.train_epoch(epoch)
         return args.epochs * n_train / (time.perf_counter() - began), model, cfg.sparse
 
     rates: dict[str, list[float]] = {"pykeen": [], "kgft": [], "kgft_dense": []}

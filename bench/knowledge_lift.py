@@ -51,7 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from a source checkout
     sys.path.insert(0, str(REPO))
 
-from kg.errors import ConfigError, KgftError  # noqa: E402
+from core.errors import ConfigError, KgftError  # noqa: E402
 from pipelines.run_dir import RunDir, write_json  # noqa: E402
 
 logger = logging.getLogger("knowledge_lift")
@@ -138,19 +138,20 @@ class Grid:
         """The :class:`TrainConfig` of one run: shared settings, dataset overrides, then the arm's switches."""
         from pipelines.train_config import TrainConfig
 
+        where = f"grid {self.name} ({dataset})"
         extra = {k: v for k, v in self.per_dataset.get(dataset, {}).items() if k not in ("knowledge", "source")}
         source = self.per_dataset.get(dataset, {}).get("source", dataset)
-        data = {**self.train, **extra, "dataset": str(source), "knowledge": str(knowledge),
-                "train_fraction": fraction, "seeds": self.seeds, "device": device, **ARMS[arm]}
+        changes = {"dataset": str(source), "knowledge": str(knowledge), "train_fraction": fraction,
+                   "seeds": self.seeds, "device": device, **ARMS[arm]}
         if threads:
-            data["threads"] = threads
-        return TrainConfig.from_dict(data, f"grid {self.name} ({dataset})")
+            changes["threads"] = threads
+        return TrainConfig.from_dict({**self.train, **extra}, where).replace(**changes)
 
 
 def _local(part: Part) -> Path:
     if part.path is not None:
         return Path(part.path)
-    from kg.data import fetch
+    from core.data import fetch
 
     local = fetch(part.dataset).path(part.file)
     return local.parent if part.directory else local
@@ -165,6 +166,7 @@ def prepare_knowledge(name: str, parts: list[Part], cache: Path, embed: dict, de
     import kg.convert as conv
     from kg.align import align_labels
     from kg.open_store import open_store
+    from model.kge import KgeConfig
     from pipelines.knowledge import embed_store, is_embedding_run
 
     root = cache / name
@@ -201,7 +203,7 @@ def prepare_knowledge(name: str, parts: list[Part], cache: Path, embed: dict, de
         write_json(facts_file, facts)
     if not is_embedding_run(embedding):
         t = time.perf_counter()
-        embed_store(store_dir, embedding, {**embed, "device": device})
+        embed_store(store_dir, embedding, KgeConfig(**embed, device=device))
         facts[f"embed_seconds:{embedding.name}"] = round(time.perf_counter() - t, 1)
         write_json(facts_file, facts)
     metrics = json.loads((embedding / "metrics.json").read_text(encoding="utf-8"))
@@ -217,9 +219,12 @@ def check_same_config(run_dir: Path, config) -> None:
     saved = RunDir(run_dir).config
     if not saved.is_file():
         return
+    from pipelines.train_config import saved_settings
+
     ignore = {"device", "threads"}
-    old = {k: v for k, v in json.loads(saved.read_text(encoding="utf-8"))["train"].items() if k not in ignore}
-    new = {k: v for k, v in config.to_dict().items() if k not in ignore}
+    old = {k: v for k, v in saved_settings(json.loads(saved.read_text(encoding="utf-8"))["train"]).items()
+           if k not in ignore}
+    new = {k: v for k, v in saved_settings(config.to_dict()).items() if k not in ignore}
     changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
     if changed:
         raise ConfigError(f"{run_dir} holds a run with other settings ({', '.join(changed[:6])})",
@@ -337,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if args.quiet:
-        from kg.progress import set_quiet
+        from core.progress import set_quiet
 
         set_quiet(True)
     try:

@@ -10,8 +10,9 @@ dataset configuration (the same splits, subsample and linking as
 * ``tfidf+shuffled``: the same with the shuffled control's bag (the seed's
   permutation of the concept-to-ancestor map);
 
-choosing the regularization ``C`` on the validation split and reporting test
-accuracy, per seed (the seed sets the subsample and the permutation).
+choosing the regularization ``C`` (and, for the graph arms, the scale of the
+graph block beside the L2-normalized TF-IDF rows) on the validation split and
+reporting test accuracy, per seed (the seed sets the subsample and the permutation).
 
     .venv/bin/python bench/linear_floor.py --dataset mr --knowledge RUN_DIR_OR_STORE [--train-fraction 0.1] [--seeds 3]
 """
@@ -30,6 +31,8 @@ if str(REPO) not in sys.path:  # run as a script from a source checkout
     sys.path.insert(0, str(REPO))
 
 C_GRID = (0.25, 1.0, 4.0, 16.0)
+#: Scales of the graph block (its log-counts beside unit-length TF-IDF rows), chosen on validation.
+GRAPH_SCALES = (0.1, 0.3, 1.0)
 
 
 def _bag_matrix(docs, features: int):
@@ -41,17 +44,21 @@ def _bag_matrix(docs, features: int):
     return csr_matrix((vals, (rows, cols)), shape=(len(docs), max(features, 1)))
 
 
-def _fit(train, valid, test, y: dict) -> dict:
-    """Test accuracy of the ``C`` with the best validation accuracy."""
+def _fit(words: dict, y: dict, graph: dict | None = None) -> dict:
+    """Test accuracy of the ``C`` (and graph scale) with the best validation accuracy."""
+    from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
 
     best = None
-    for c in C_GRID:
-        model = LogisticRegression(C=c, max_iter=2000).fit(train, y["train"])
-        score = model.score(valid, y["valid"])
-        if best is None or score > best[0]:
-            best = (score, c, model)
-    return {"valid": best[0], "C": best[1], "test": float(best[2].score(test, y["test"]))}
+    for scale in GRAPH_SCALES if graph is not None else (None,):
+        x = words if graph is None else {s: hstack([words[s], scale * graph[s]]).tocsr() for s in words}
+        for c in C_GRID:
+            model = LogisticRegression(C=c, max_iter=2000).fit(x["train"], y["train"])
+            score = model.score(x["valid"], y["valid"])
+            if best is None or score > best[0]:
+                best = (score, c, scale, float(model.score(x["test"], y["test"])))
+    out = {"valid": best[0], "C": best[1], "test": best[3]}
+    return out if graph is None else {**out, "graph_scale": best[2]}
 
 
 def floor(config, seed: int) -> dict:
@@ -61,7 +68,6 @@ def floor(config, seed: int) -> dict:
         config: A :class:`pipelines.train_config.TrainConfig` with ``knowledge`` set.
         seed (int): Seed of the subsample and of the shuffled control.
     """
-    from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from pipelines.train import load_data, load_knowledge, prepare_text
@@ -77,12 +83,12 @@ def floor(config, seed: int) -> dict:
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
     words = {"train": vectorizer.fit_transform(texts["train"])}
     words.update({s: vectorizer.transform(texts[s]) for s in ("valid", "test")})
-    out = {"tfidf": _fit(*(words[s] for s in splits), y)}
+    out = {"tfidf": _fit(words, y)}
     for arm, shuffled in (("tfidf+graph", False), ("tfidf+shuffled", True)):
         encoder = dataclasses.replace(prepared.channel, shuffled=shuffled).for_seed(seed, dataset.labels).encoder
         graph = {s: _bag_matrix([encoder.encode(t.position_entities, t.mention_entities, t.mention_negated)
                                  for t in prepared.linked[s]], encoder.bag_size) for s in splits}
-        out[arm] = _fit(*(hstack([words[s], graph[s]]).tocsr() for s in splits), y)
+        out[arm] = _fit(words, y, graph)
     return out
 
 
@@ -97,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-train", type=int, default=None)
     args = parser.parse_args(argv)
-    config = TrainConfig(dataset=args.dataset, knowledge=args.knowledge, train_fraction=args.train_fraction,
-                         max_train=args.max_train, device="cpu")
+    config = TrainConfig().replace(dataset=args.dataset, knowledge=args.knowledge,
+                                   train_fraction=args.train_fraction, max_train=args.max_train, device="cpu")
     results = [floor(config, seed) for seed in range(args.seeds)]
     print(json.dumps({"dataset": args.dataset, "train_fraction": args.train_fraction, "seeds": results}, indent=1))
     return 0

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=25000, help="IMDB training reviews to tokenize")
     args = parser.parse_args(argv)
-    from kg.progress import set_quiet
+    from core.progress import set_quiet
     from model.text import Tokenizer, load_dataset
 
     set_quiet(True)

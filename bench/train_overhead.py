@@ -80,9 +80,9 @@ def epoch_seconds(kind: str, data: EncodedSplit, cfg: ClassifierConfig, knowledg
     if kind in ("baseline", "channel"):
         model = KnowledgeAugmentedClassifier(classifier)
     elif joint:
-        from model.kge import TrainConfig, build_model
+        from model.kge import KgeConfig, build_model
 
-        kcfg = TrainConfig(model="transe", dim=table.shape[1], num_negatives=4)
+        kcfg = KgeConfig(model="transe", dim=table.shape[1], num_negatives=4)
         kge = build_model(kcfg, table.shape[0], 4)
         loss = JointKGELoss(kge, kcfg, triples, batch_size=256)
         model = KnowledgeAugmentedClassifier(classifier, alignment, None,
@@ -117,7 +117,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--joint", action="store_true", help="also time --joint (TransE loss per step)")
     args = parser.parse_args()
-    from kg.progress import set_quiet
+    from core.progress import set_quiet
     from model.train import configure_cpu
 
     configure_cpu()

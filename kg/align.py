@@ -27,7 +27,7 @@ from itertools import combinations
 from typing import Sequence
 
 from kg.convert.namespaces import KG, LEXICON, MESH, MESH_CATEGORY, SKOS
-from kg.errors import ConfigError
+from core.errors import ConfigError
 from kg.linking.normalize import label_keys
 from kg.store_protocol import LABEL_PREDICATES
 

@@ -16,10 +16,9 @@ rollback copy of the store is taken first (hard links, milliseconds), and a
 syntax error, Ctrl-C, SIGTERM or SIGHUP swaps it back; after a SIGKILL or a
 power loss the next open of the store does. Up to :data:`BUFFER_QUADS`
 statements are parsed in memory and then written; beyond that the file is
-loaded in chunks (200,000 statements, or 8 MB of N-Triples without blank
-nodes, which Oxigraph parses itself, several chunks at once on
-:data:`LOAD_THREADS` threads, alongside the validation pass), so memory stays
-bounded. Typed literals that Oxigraph stores as values (``"1.0"^^xsd:decimal``
+loaded in chunks (200,000 statements, or N-Triples without blank nodes in
+text chunks that Oxigraph parses itself, :mod:`kg.bulk_load`), so memory
+stays bounded. Typed literals that Oxigraph stores as values (``"1.0"^^xsd:decimal``
 as ``1``) keep their written form beside the graph for export
 (:mod:`kg.lexical_forms`).
 """
@@ -29,19 +28,18 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import threading
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from kg.errors import StoreError
+from kg.bulk_load import load_in_chunks
+from core.errors import StoreError
 from kg.import_journal import ImportJournal, recover
 from kg.interrupt import shielded, terminate_as_interrupt
-from kg.lexical_forms import form_quads, form_quads_of_lines, forms_graph, restore
-from kg.progress import progress
+from kg.lexical_forms import form_quads, forms_graph, restore
+from core.progress import progress
 from kg.store_lock import LOCK_FILE, StoreLock
 from kg.store_protocol import LABEL_PREDICATES, ImportResult
 from kg.terms import to_ox, to_rdflib
@@ -53,11 +51,6 @@ BUFFER_QUADS = 200_000
 #: Up to this many statements are written in one transaction (faster than the bulk loader).
 TRANSACTION_QUADS = 20_000
 _BATCH = 50_000
-#: N-Triples text handed to one Oxigraph bulk load (a few such chunks are in flight at once).
-CHUNK_BYTES = 8 << 20
-#: Threads loading N-Triples chunks concurrently (Oxigraph's loader releases the GIL;
-#: 2 threads took 1.34M triples from 5.7 s to 3.1 s on a 2-core machine, see BENCHMARKS.md).
-LOAD_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -77,12 +70,13 @@ def _values(iris: Iterable[str]) -> str:
     return " ".join(f"<{iri}>" for iri in iris)
 
 
-def _bulk_load(store, text: bytes, format) -> int:
-    store.bulk_load(text, format, lenient=True)
-    forms = form_quads_of_lines(text, format)
-    if forms:
-        store.bulk_extend(forms)
-    return len(text)
+def _rdflib_view(store):
+    """The rdflib ``Graph`` on a ``pyoxigraph.Store``'s default graph (oxrdflib)."""
+    from oxrdflib import OxigraphStore
+    from rdflib import Graph
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+    return Graph(store=OxigraphStore(store=store), identifier=DATASET_DEFAULT_GRAPH_ID)
 
 
 class EmbeddedStore:
@@ -100,9 +94,6 @@ class EmbeddedStore:
 
     def __init__(self, directory: Path, read_only: bool = False) -> None:
         import pyoxigraph as ox
-        from oxrdflib import OxigraphStore
-        from rdflib import Graph
-        from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
         self.directory = Path(directory)
         self.read_only = read_only
@@ -136,7 +127,7 @@ class EmbeddedStore:
                 ) from exc
             raise StoreError(f"cannot open the store {self.directory}: {exc}") from exc
         self._default = ox.DefaultGraph()
-        self.graph = Graph(store=OxigraphStore(store=self._ox), identifier=DATASET_DEFAULT_GRAPH_ID)
+        self.graph = _rdflib_view(self._ox)
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> "EmbeddedStore":
@@ -169,6 +160,29 @@ class EmbeddedStore:
         if self.read_only:
             raise StoreError(f"the store {self.directory} was opened read-only")
         return self.oxigraph
+
+    @contextmanager
+    def lent(self) -> Iterator[Path]:
+        """Let another process write the store: this one's Oxigraph instance is closed meanwhile.
+
+        The writer lock stays held, so no other kgft command opens the store;
+        the instance is reopened however the block ends (for SPARQL updates run
+        in a child process that can be stopped, :mod:`kg.query_worker`).
+
+        Yields:
+            Path: The store directory.
+        """
+        import pyoxigraph as ox
+
+        self._writable().flush()
+        self.graph.close()
+        self.graph = self._ox = None
+        gc.collect()  # the directory's RocksDB lock goes with the last reference
+        try:
+            yield self.directory
+        finally:
+            self._ox = ox.Store(str(self.directory))
+            self.graph = _rdflib_view(self._ox)
 
     # ------------------------------------------------------------ writing
     def import_file(self, path: Path, format: str | None = None, base_iri: str | None = None) -> ImportResult:
@@ -211,7 +225,7 @@ class EmbeddedStore:
         # leave its import lock to a loader thread for good (progress bars import tqdm).
         import tqdm.auto  # noqa: F401
 
-        from kg.parse import has_blank_node_labels, iter_quads, validate
+        from kg.parse import iter_quads
 
         label = f"import {path.name}"
         quads = iter_quads(path, fmt, base_iri=base_iri)
@@ -227,16 +241,7 @@ class EmbeddedStore:
                 return len(buffer)
             # Large file: loaded in chunks (Oxigraph's bulk loader grows with its input).
             del buffer, quads
-            if fmt == "nt" and not has_blank_node_labels(path):
-                # Nothing to rename: Oxigraph parses each chunk itself (no Python objects;
-                # lenient, as the validation pass checks every IRI).
-                return self._validate_and_load(path, fmt, label)
-            _, read = validate(path, fmt, base_iri=base_iri, desc=f"check {path.name}")
-            statements = iter(progress(iter_quads(path, fmt, base_iri=base_iri), total=read, desc=label,
-                                       unit=" triples"))
-            while chunk := list(islice(statements, BUFFER_QUADS)):
-                self.oxigraph.bulk_extend(chunk + form_quads(chunk, self.oxigraph))
-            return read
+            return load_in_chunks(self, path, fmt, base_iri, label, BUFFER_QUADS)
 
     @contextmanager
     def _journaled(self, source: Path) -> Iterator[None]:
@@ -264,49 +269,6 @@ class EmbeddedStore:
         reopened = EmbeddedStore(self.directory)  # locks the restored directory
         self._lock.release()  # it locked the replaced directory's lock file
         self._ox, self.graph, self._lock = reopened._ox, reopened.graph, reopened._lock
-
-    def _validate_and_load(self, path: Path, fmt: str, label: str) -> int:
-        """Validate an N-Triples file while bulk-loading it in chunks; returns the statements read.
-
-        The load runs alongside the validation (the two overlap on separate
-        cores); on a syntax error or an interrupt the load stops after the
-        chunks in flight and the error propagates (the caller rolls back).
-        """
-        from kg.parse import iter_line_chunks, rdf_format, validate
-
-        chunks = iter_line_chunks(path, CHUNK_BYTES)
-        stop = threading.Event()
-        with ThreadPoolExecutor(1, thread_name_prefix="kgft-feed") as feeder:
-            loading = feeder.submit(self._load_chunks, chunks, rdf_format(fmt), label, stop)
-            try:
-                read = validate(path, fmt, desc=f"check {path.name}")[1]
-                loading.result()
-            except BaseException:
-                stop.set()
-                # Wait for the loader (its own error, if any, is superseded by this one).
-                with shielded():
-                    wait([loading])
-                raise
-        return read
-
-    def _load_chunks(self, chunks: Iterator[bytes], format, label: str, stop: threading.Event | None = None) -> None:
-        """Bulk-load validated text chunks on :data:`LOAD_THREADS` threads, at most twice as many in flight.
-
-        The chunks are loaded ``lenient`` (the caller validates them), and the
-        graph is a set, so the order in which chunks land does not matter.
-        Setting ``stop`` ends the load after the chunks in flight.
-        """
-        pending: set = set()
-        with ThreadPoolExecutor(LOAD_THREADS, thread_name_prefix="kgft-load") as pool:
-            with progress(desc=label, unit="B", unit_scale=True) as bar:
-                for text in chunks:
-                    if stop is not None and stop.is_set():
-                        break
-                    if len(pending) >= 2 * LOAD_THREADS:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        bar.update(sum(future.result() for future in done))  # re-raises a loader error
-                    pending.add(pool.submit(_bulk_load, self.oxigraph, text, format))
-                bar.update(sum(future.result() for future in pending))
 
     def add_triples(self, triples: Iterable[tuple], source: str = "") -> int:
         """Add rdflib-term triples ``(s, p, o)`` in batches of 50,000.

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from kg.errors import DataError
-from kg.fsutil import atomic_path, is_special_file, open_in_place
-from kg.progress import progress
+from core.errors import DataError
+from core.fsutil import atomic_path, is_special_file, open_in_place
+from core.progress import progress
 from kg.store_protocol import Store
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def export_store(store: Store, path: Path | str, format: str = "nt") -> int:
     A file is written next to its destination and renamed into place, so an
     interrupted export never leaves a half-written file; a symbolic link's
     target is replaced (the link stays) and a device, FIFO or ``/dev/stdout``
-    is written in place (:func:`kg.fsutil.is_special_file`). A store with a ``dump(stream, format)``
+    is written in place (:func:`core.fsutil.is_special_file`). A store with a ``dump(stream, format)``
     method (the embedded store) uses it; others are streamed through
     pyoxigraph's serializer from ``store.triples()``.
 

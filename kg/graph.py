@@ -28,7 +28,7 @@ from typing import Iterator
 
 import numpy as np
 
-from kg.errors import DataError, ParseError
+from core.errors import DataError, ParseError
 from kg.store_protocol import LABEL_PREDICATES
 
 logger = logging.getLogger(__name__)

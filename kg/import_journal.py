@@ -23,8 +23,8 @@ import os
 import shutil
 from pathlib import Path
 
-from kg.errors import StoreError
-from kg.fsutil import fsync_path
+from core.errors import StoreError
+from core.fsutil import fsync_path
 from kg.store_lock import StoreLock
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from kg.errors import DataError, ParseError
+from core.errors import DataError, ParseError
 
 OBO = "http://purl.obolibrary.org/obo/"
 OBO_IN_OWL = "http://www.geneontology.org/formats/oboInOwl#"

@@ -11,7 +11,8 @@ file's bytes. Two different files therefore never share a blank node, and
 re-importing a file yields the very same ids (imports stay idempotent).
 
 Named graphs in N-Quads/TriG files are merged into one graph: kgft's stores
-hold a single RDF graph.
+hold a single RDF graph. RDF/XML ``parseType="Literal"`` content is
+canonicalized, as the RDF/XML specification requires (:mod:`kg.xml_literal`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import IO, Iterator
 
-from kg.errors import DataError, ParseError
+from core.errors import DataError, ParseError
+from kg.xml_literal import XML_LITERAL, canonical_xml
 from kg.xml_safety import check_entities
 from kg.rdf_formats import (  # noqa: F401 - re-exported: kg.parse is the entry point
     EXTENSIONS,
@@ -209,9 +211,14 @@ def iter_quads(
         return new
 
     keeps_graphs = fmt in ("nquads", "trig", "jsonld")
+    xml_content = ox.NamedNode(XML_LITERAL) if fmt == "rdfxml" else None  # parseType="Literal", canonicalized
+    literal = ox.Literal
     with _reading(path, fmt, base_iri=base_iri) as fh:
         for quad in ox.parse(fh, rdf_format(fmt), base_iri=base_iri):
             s, o = quad.subject, quad.object
+            if xml_content is not None and type(o) is literal and o.datatype == xml_content:
+                o = literal(canonical_xml(o.value), datatype=xml_content)
+                quad = quad_type(s, quad.predicate, o, default)
             s_blank, o_blank = type(s) is blank, type(o) is blank
             if s_blank or o_blank:
                 yield quad_type(
@@ -246,7 +253,7 @@ def _reading(path: Path, fmt: str, desc: str | None = None, base_iri: str | None
     RDF/XML is first checked for unsafe entity declarations (:mod:`kg.xml_safety`);
     ``base_iri`` (the parse's base) helps locate RDF/XML errors that come without a line.
     """
-    from kg.progress import progress
+    from core.progress import progress
 
     if fmt == "rdfxml":
         check_entities(path)

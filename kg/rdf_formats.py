@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import IO
 
-from kg.errors import ConfigError, DataError, ParseError
+from core.errors import ConfigError, DataError, ParseError
 
 #: kgft format name -> pyoxigraph RdfFormat attribute name.
 FORMATS: dict[str, str] = {
@@ -101,7 +101,7 @@ class _GzipReader(gzip.GzipFile):
 
     A gzip file cut short (an interrupted download or copy) makes
     :class:`gzip.GzipFile` raise ``EOFError``; here it becomes a
-    :class:`~kg.errors.DataError` ``FILE: truncated gzip stream (after line N)``.
+    :class:`~core.errors.DataError` ``FILE: truncated gzip stream (after line N)``.
     """
 
     def __init__(self, path: Path) -> None:
@@ -148,7 +148,7 @@ class _GzipReader(gzip.GzipFile):
 def open_binary(path: Path) -> IO[bytes]:
     """Open ``path`` for binary reading, decompressing ``.gz`` files.
 
-    Reading a truncated or corrupt ``.gz`` file raises :class:`~kg.errors.DataError`.
+    Reading a truncated or corrupt ``.gz`` file raises :class:`~core.errors.DataError`.
 
     Raises:
         DataError: the file does not exist or cannot be opened.

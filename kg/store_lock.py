@@ -16,7 +16,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from kg.errors import StoreError
+from core.errors import StoreError
 
 #: The lock file's name inside a store directory.
 LOCK_FILE = "kgft.lock"

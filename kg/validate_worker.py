@@ -5,7 +5,7 @@ batches (:mod:`kg.neo4j_store.importer`). Parsing is CPU-bound Python-level
 iteration, so on a thread it would hold the interpreter lock against the
 thread that feeds the server; a child process parses on another core. The
 child prints one JSON object: ``{"format", "triples"}`` or ``{"error":
-{...}}`` describing the :class:`~kg.errors.ParseError` or other kgft error.
+{...}}`` describing the :class:`~core.errors.ParseError` or other kgft error.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def validate_in_child(path: Path, fmt: str, base_iri: str | None = None) -> tupl
     import subprocess
 
     import kg
-    from kg.errors import DataError, ParseError
+    from core.errors import DataError, ParseError
 
     env = dict(os.environ)
     root = str(Path(kg.__file__).resolve().parent.parent)
@@ -50,7 +50,7 @@ def validate_in_child(path: Path, fmt: str, base_iri: str | None = None) -> tupl
 
 def main(argv: list[str] | None = None) -> int:
     """The child: validate ``PATH FORMAT [BASE_IRI]`` and print the JSON result (always exits 0)."""
-    from kg.errors import KgftError, ParseError
+    from core.errors import KgftError, ParseError
     from kg.parse import validate
 
     path, fmt, *base = argv if argv is not None else sys.argv[1:]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kg.errors import ParseError
+from core.errors import ParseError
 from kg.rdf_formats import open_binary
 
 #: Entity references may add at most this many times the file's size in text ...

@@ -21,7 +21,10 @@ LSTM's whole input, each token's word vector beside its concept vector, plus
 the text's bag-of-ancestors weights. The baseline for a token is the ``<unk>`` word vector
 beside a zero concept vector; for the bag it is the empty bag. A token's attribution
 is split into its word part and its *channel* part, and each bag feature
-gets its own attribution. Completeness covers all of them.
+gets its own attribution. With the linear n-gram head (:mod:`model.ngram_head`),
+each n-gram's presence (1 at the text, 0 at the baseline) is an input too, and its
+attribution goes to its tokens (a bigram's split evenly), inside their word part.
+Completeness covers all of them.
 
 Determinism: the model runs in eval mode (no dropout) and, on CUDA, with
 cuDNN disabled for the duration (cuDNN's RNN backward refuses eval mode);
@@ -38,8 +41,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from kg.errors import ConfigError, ModelError
+from core.errors import ConfigError, ModelError
 from model.knowledge.channel_inputs import ChannelBatch
+from model.ngram_head import token_shares
 
 
 def gauss_legendre(n_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -161,7 +165,8 @@ class TokenAttribution:
     Args:
         probabilities (list[float]): Softmax probabilities of every class.
         target (int): The class attributed (the predicted one unless asked otherwise).
-        attributions (list[float]): One value per token (sum over embedding dims).
+        attributions (list[float]): One value per token (sum over its input dims, plus its
+            share of the n-gram head's attribution).
         baseline_probability (float): ``p(target)`` with every token at the baseline.
         delta (float): Completeness delta ``sum(attributions) - (probability - baseline_probability)``.
         n_steps (int): Quadrature nodes used.
@@ -210,28 +215,60 @@ def _bag(channel: ChannelBatch | None, weights: torch.Tensor) -> ChannelBatch | 
     return ChannelBatch(channel.concepts, ids, offsets, weights.reshape(-1))
 
 
-def predict_proba(model: nn.Module, token_ids, embedded: torch.Tensor | None = None,
-                  channel: ChannelBatch | None = None) -> list[float]:
-    """Class probabilities of one text, deterministically.
+def predict_proba(model: nn.Module, token_ids, channel: ChannelBatch | None = None, removed=(),
+                  baseline_index: int | None = None) -> list[float]:
+    """Class probabilities of one text, deterministically, optionally with tokens removed.
 
     Args:
         model (nn.Module): A classifier with ``embedding`` and ``forward_embedded``.
         token_ids (Sequence[int] or Tensor): The text's token ids.
-        embedded (Tensor, optional): ``[time, input_dim]`` input vectors to use instead
-            of looking the ids up (for counterfactuals). (default: ``None``)
         channel (ChannelBatch, optional): The text's knowledge-channel inputs (required
             when the model has a channel). (default: ``None``)
+        removed (Iterable[int]): Token positions to remove (counterfactual): their input
+            vectors reset to the baseline input, and n-grams containing them left out of
+            the n-gram head. (default: none)
+        baseline_index (int, optional): Baseline token id of removed positions (``None``: zeros).
 
     Returns:
         list[float]: One probability per class.
     """
     ids, lengths = _as_batch(token_ids)
     device = _embedding(model).weight.device
+    removed = sorted({int(p) for p in removed})
     with deterministic_eval(model), torch.no_grad():
-        vectors = _inputs(model, ids, channel) if embedded is None else embedded.to(device)
+        vectors = _inputs(model, ids, channel)
+        if removed:
+            vectors = vectors.clone()
+            vectors[removed] = baseline_input(model, baseline_index)
         bag = _bag(channel.to(device), channel.bag_weights.to(device).unsqueeze(0)) if channel is not None else None
-        logits = model.forward_embedded(vectors.unsqueeze(0), lengths.to(device), bag)
+        presence = _ngram_presence(model, ids, removed)
+        logits = model.forward_embedded(vectors.unsqueeze(0), lengths.to(device), bag,
+                                        _ngram_logits(model, ids, presence))
     return torch.softmax(logits.float(), dim=-1)[0].tolist()
+
+
+def _ngram_presence(model: nn.Module, ids: torch.Tensor, removed=()) -> torch.Tensor | None:
+    """``[1, n]``: 1 for each n-gram of the text, 0 for those containing a ``removed`` position."""
+    head = getattr(model, "ngram_head", None)
+    if head is None:
+        return None
+    time = ids.shape[1]
+    device = head.weight.weight.device
+    unigrams = torch.ones(time, device=device)
+    unigrams[list(removed)] = 0.0
+    bigrams = unigrams[:-1] * unigrams[1:] if head.ngrams == 2 else unigrams[:0]
+    return torch.cat([unigrams, bigrams]).unsqueeze(0)
+
+
+def _ngram_logits(model: nn.Module, ids: torch.Tensor, presence: torch.Tensor | None) -> torch.Tensor | None:
+    """The n-gram head's logits of one text (``ids``: ``[1, time]``), one row per row of ``presence``."""
+    head = getattr(model, "ngram_head", None)
+    if head is None:
+        return None
+    device = head.weight.weight.device
+    points = presence.shape[0]
+    lengths = torch.full((points,), ids.shape[1], device=device)
+    return head(ids.to(device).expand(points, -1), lengths, presence)
 
 
 def attribute_tokens(
@@ -262,7 +299,7 @@ def attribute_tokens(
     """
     device = _embedding(model).weight.device
     ids, lengths = _as_batch(token_ids)
-    probs = predict_proba(model, ids[0], channel=channel)
+    probs = predict_proba(model, ids[0], channel)
     if target is None:
         target = int(np.argmax(probs))
     if not 0 <= target < len(probs):
@@ -272,28 +309,37 @@ def attribute_tokens(
             tokens = _inputs(model, ids, channel)
         steps, width = tokens.shape
         bag_weights = channel.bag_weights.to(device, tokens.dtype) if channel is not None else tokens.new_zeros(0)
-        x = torch.cat([tokens.reshape(-1), bag_weights])
-        base = torch.cat([baseline_input(model, baseline_index).repeat(steps), torch.zeros_like(bag_weights)])
+        presence = _ngram_presence(model, ids)
+        presence = presence[0].to(tokens.dtype) if presence is not None else tokens.new_zeros(0)
+        x = torch.cat([tokens.reshape(-1), bag_weights, presence])
+        base = torch.cat([baseline_input(model, baseline_index).repeat(steps), torch.zeros_like(bag_weights),
+                          torch.zeros_like(presence)])
+        bag_end = steps * width + len(bag_weights)
 
         def prob_of_target(points: torch.Tensor) -> torch.Tensor:
             lens = lengths.to(device).expand(points.shape[0])
             embedded = points[:, : steps * width].reshape(-1, steps, width)
-            logits = model.forward_embedded(embedded, lens, _bag(channel, points[:, steps * width :]))
+            ngram_logits = _ngram_logits(model, ids, points[:, bag_end:]) if len(presence) else None
+            logits = model.forward_embedded(embedded, lens, _bag(channel, points[:, steps * width : bag_end]),
+                                            ngram_logits)
             return torch.softmax(logits, dim=-1)[:, target]
 
         attr, prob, base_prob, delta = integrated_gradients(prob_of_target, x, base, n_steps, batch_size)
     per_dim = attr[: steps * width].reshape(steps, width)
+    totals = per_dim.sum(-1)
+    if len(presence):
+        totals = totals + token_shares(attr[bag_end:], steps)
     word_dim = _embedding(model).embedding_dim
     return TokenAttribution(
         probabilities=probs,
         target=target,
-        attributions=per_dim.sum(-1).tolist(),
+        attributions=totals.tolist(),
         baseline_probability=base_prob,
         delta=delta,
         n_steps=n_steps,
         probability=prob,
         channel_attributions=per_dim[:, word_dim:].sum(-1).tolist(),
-        bag_attributions=attr[steps * width :].tolist(),
+        bag_attributions=attr[steps * width : bag_end].tolist(),
     )
 
 
@@ -304,26 +350,3 @@ def baseline_input(model: nn.Module, index: int | None) -> torch.Tensor:
     if channel is None:
         return word
     return torch.cat([word, word.new_zeros(channel.config.concept_dim)])
-
-
-def replaced_embeddings(model: nn.Module, token_ids, positions, baseline_index: int | None,
-                        channel: ChannelBatch | None = None) -> torch.Tensor:
-    """The text's input vectors with ``positions`` reset to the baseline input.
-
-    Args:
-        model (nn.Module): A classifier with an ``embedding`` layer.
-        token_ids (Sequence[int] or Tensor): The text's token ids.
-        positions (Iterable[int]): Token positions to reset.
-        baseline_index (int, optional): Baseline token id (``None``: zeros).
-        channel (ChannelBatch, optional): The text's knowledge-channel inputs. (default: ``None``)
-
-    Returns:
-        Tensor: ``[time, input_dim]``, detached.
-    """
-    ids, _ = _as_batch(token_ids)
-    with torch.no_grad():
-        vectors = _inputs(model, ids, channel).clone()
-        base = baseline_input(model, baseline_index)
-        for p in positions:
-            vectors[int(p)] = base
-    return vectors

@@ -17,12 +17,15 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from kg.validation import require_choice
+from core.validation import require_choice
 from model.knowledge.channel import ChannelConfig, KnowledgeChannel
 from model.knowledge.channel_inputs import ChannelBatch
+from model.ngram_head import NgramHead
 
 #: Document vectors: final hidden states, or max / mean over the top layer's outputs.
 POOLINGS = ("last", "max", "mean")
+#: The n-gram head: none, unigrams, unigrams and bigrams.
+NGRAMS = (0, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class ClassifierConfig:
             initialization; ``None`` keeps PyTorch's N(0, 1). (default: ``None``)
         channel (dict, optional): :class:`~model.knowledge.channel.ChannelConfig` as a dict;
             ``None`` builds no knowledge channel. (default: ``None``)
+        ngrams (int): The linear n-gram head (:mod:`model.ngram_head`): 0 (none), 1 (unigrams)
+            or 2 (unigrams and hashed bigrams). (default: ``0``)
+        ngram_buckets (int): Hash buckets of the bigrams. (default: ``131072``)
     """
 
     vocab_size: int
@@ -58,9 +64,12 @@ class ClassifierConfig:
     embedding_dropout: float | None = None
     init_std: float | None = None
     channel: dict | None = None
+    ngrams: int = 0
+    ngram_buckets: int = 131072
 
     def __post_init__(self) -> None:
         require_choice(self.pooling, POOLINGS, "pooling")
+        require_choice(self.ngrams, NGRAMS, "ngrams")
 
     def to_dict(self) -> dict:
         """The configuration as a plain dict (saved in checkpoints)."""
@@ -103,6 +112,9 @@ class BiLSTMClassifier(nn.Module):
         rate = config.dropout if config.embedding_dropout is None else config.embedding_dropout
         self.embedding_dropout = nn.Dropout(rate)
         self.head = nn.Linear(2 * config.hidden, config.num_classes)
+        self.ngram_head = None
+        if config.ngrams:
+            self.ngram_head = NgramHead(config.vocab_size, config.num_classes, config.ngrams, config.ngram_buckets)
 
     def encode(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Document vectors from already embedded tokens.
@@ -142,13 +154,16 @@ class BiLSTMClassifier(nn.Module):
         return torch.cat([words, self.channel.token_vectors(channel.concepts).to(words.dtype)], dim=-1)
 
     def forward_embedded(self, embedded: torch.Tensor, lengths: torch.Tensor,
-                         channel: ChannelBatch | None = None) -> torch.Tensor:
+                         channel: ChannelBatch | None = None,
+                         ngram_logits: torch.Tensor | None = None) -> torch.Tensor:
         """Class logits from embedded tokens (used by attribution methods).
 
         Args:
             embedded (Tensor): ``[batch, time, input_dim]`` (see :meth:`embed`).
             lengths (Tensor): ``[batch]`` true lengths.
             channel (ChannelBatch, optional): Adds the bag-of-ancestors logits. (default: ``None``)
+            ngram_logits (Tensor, optional): Adds the n-gram head's ``[batch, num_classes]``
+                logits (see :meth:`model.ngram_head.NgramHead.forward`). (default: ``None``)
 
         Returns:
             Tensor: ``[batch, num_classes]`` logits.
@@ -156,6 +171,8 @@ class BiLSTMClassifier(nn.Module):
         logits = self.head(self.dropout(self.encode(embedded, lengths)))
         if self.channel is not None and channel is not None:
             logits = logits + self.channel.bag_logits(channel).to(logits.dtype)
+        if ngram_logits is not None:
+            logits = logits + ngram_logits.to(logits.dtype)
         return logits
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, channel: ChannelBatch | None = None) -> torch.Tensor:
@@ -170,4 +187,5 @@ class BiLSTMClassifier(nn.Module):
         Returns:
             Tensor: ``[batch, num_classes]`` logits.
         """
-        return self.forward_embedded(self.embed(tokens, channel), lengths, channel)
+        ngram_logits = self.ngram_head(tokens, lengths) if self.ngram_head is not None else None
+        return self.forward_embedded(self.embed(tokens, channel), lengths, channel, ngram_logits)

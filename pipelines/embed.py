@@ -3,188 +3,29 @@
 ``embed(...)`` reads a graph (triples directory, store or ready
 :class:`kg.graph.KnowledgeGraph`), trains a KGE model with early stopping on
 validation MRR, evaluates the best model on the test split with the filtered
-protocol and returns an :class:`EmbedResult` that saves itself as a run
-directory:
+protocol and returns an :class:`~pipelines.embed_run.EmbedResult` that saves
+itself as a run directory (:mod:`pipelines.embed_run` owns its layout).
 
-=========================  ===================================================
-``entity_embeddings.npy``  ``float32 [num_entities, D]``; row ``i`` is entity id
-                           ``i``. ComplEx/RotatE rows are ``real | imag``
-                           concatenated (``D = 2 * dim``; ``config.json`` says
-                           ``"entity_layout": "real|imag"``).
-``relation_embeddings.npy`` relation vectors (RotatE: phases).
-``entities.tsv``           ``id<TAB>name<TAB>label`` with a header line (tabs and
-``relations.tsv``          newlines in names are backslash-escaped).
-``config.json``            hyper-parameters, graph summary, vocabulary fingerprint.
-``checkpoint.pt``          last training checkpoint (``--resume``).
-``metrics.json``           filtered test ``mrr``, ``hits@1/3/10``, ``mean_rank``,
-                           ``head``/``tail`` sub-dicts, ``valid`` curve, speed
-                           (no test split: ``"split": null`` and a ``note``
-                           instead of test metrics).
-=========================  ===================================================
-
-:func:`load_embedding_run` reads such a directory back (used by fine-tuning).
+Under ``torchrun --nproc_per_node N kgft embed ...`` (``distributed=True``) the
+N processes train one model with ``DistributedDataParallel`` (gloo on CPU,
+NCCL on CUDA; :mod:`model.train.distributed`), each on its own share of every
+epoch's triples; only rank 0 validates, evaluates and writes the run.
+NCCL does not all-reduce sparse gradients, so on CUDA the lazy sparse Adam
+default falls back to dense Adam (an explicit ``sparse=True`` is refused).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from kg.errors import ConfigError, DataError, ModelError
-from kg.fsutil import write_json_atomic
+from core.errors import ConfigError, DataError, ModelError
+from pipelines.embed_run import RUN_FILES, EmbedResult, EmbeddingRun, load_embedding_run  # noqa: F401 - public API
 
 logger = logging.getLogger(__name__)
-
-RUN_FILES = ("entity_embeddings.npy", "relation_embeddings.npy", "entities.tsv", "relations.tsv",
-             "config.json", "metrics.json")
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _unescape(text: str) -> str:
-    out, i = [], 0
-    table = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
-    while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in table:
-            out.append(table[text[i + 1]])
-            i += 2
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
-
-
-def _write_vocab(path: Path, names: list[str], labels: dict[str, str]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write("id\tname\tlabel\n")
-        for i, name in enumerate(names):
-            handle.write(f"{i}\t{_escape(name)}\t{_escape(labels.get(name, ''))}\n")
-
-
-def _read_vocab(path: Path) -> tuple[list[str], dict[str, str]]:
-    names, labels = [], {}
-    with path.open(encoding="utf-8") as handle:
-        header = handle.readline()
-        if not header.startswith("id\tname"):
-            raise ModelError(f"{path}: expected a header 'id<TAB>name<TAB>label'")
-        for lineno, line in enumerate(handle, 2):
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) < 2 or parts[0] != str(len(names)):
-                raise ModelError(f"{path}:{lineno}: expected id {len(names)} then a name")
-            name = _unescape(parts[1])
-            names.append(name)
-            if len(parts) > 2 and parts[2]:
-                labels[name] = _unescape(parts[2])
-    return names, labels
-
-
-@dataclass
-class EmbedResult:
-    """A finished embedding run.
-
-    Args:
-        config (dict): Run configuration (hyper-parameters, graph, fingerprint).
-        metrics (dict): Filtered test metrics, ``head``/``tail``, ``valid`` curve, speed.
-        entities (list[str]): Entity names; row ``i`` of the matrix is entity ``i``.
-        relations (list[str]): Relation names.
-        entity_embeddings (np.ndarray): ``float32`` entity matrix.
-        relation_embeddings (np.ndarray): ``float32`` relation matrix.
-        labels (dict[str, str]): Entity labels, when known.
-        run_dir (Path, optional): Where it was saved.
-    """
-
-    config: dict
-    metrics: dict
-    entities: list[str]
-    relations: list[str]
-    entity_embeddings: np.ndarray
-    relation_embeddings: np.ndarray
-    labels: dict = field(default_factory=dict)
-    run_dir: Path | None = None
-
-    def save(self, run_dir: Path | str) -> Path:
-        """Write embeddings, vocabularies, ``config.json`` and ``metrics.json`` into ``run_dir``."""
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        np.save(run_dir / "entity_embeddings.npy", self.entity_embeddings.astype(np.float32))
-        np.save(run_dir / "relation_embeddings.npy", self.relation_embeddings.astype(np.float32))
-        _write_vocab(run_dir / "entities.tsv", self.entities, self.labels)
-        _write_vocab(run_dir / "relations.tsv", self.relations, {})
-        write_json_atomic(run_dir / "config.json", self.config)
-        write_json_atomic(run_dir / "metrics.json", self.metrics)
-        self.run_dir = run_dir
-        return run_dir
-
-
-@dataclass
-class EmbeddingRun:
-    """Entity embeddings loaded from a run directory.
-
-    Args:
-        entities (list[str]): Entity names (IRIs); row ``i`` of ``matrix`` is ``entities[i]``.
-        matrix (np.ndarray): ``float32 [num_entities, D]`` entity vectors.
-        relations (list[str]): Relation names.
-        relation_matrix (np.ndarray): Relation vectors.
-        labels (dict[str, str]): Entity name -> label, when known.
-        config (dict): The run's ``config.json``.
-        metrics (dict): The run's ``metrics.json`` (empty if missing).
-    """
-
-    entities: list[str]
-    matrix: np.ndarray
-    relations: list[str]
-    relation_matrix: np.ndarray
-    labels: dict
-    config: dict
-    metrics: dict
-
-    def __post_init__(self) -> None:
-        self.index = {name: i for i, name in enumerate(self.entities)}
-
-    @property
-    def dim(self) -> int:
-        """Vector size (``2 * dim`` for complex models)."""
-        return int(self.matrix.shape[1])
-
-    def vector(self, name: str) -> np.ndarray | None:
-        """The vector of entity ``name`` or ``None`` if it is not in the vocabulary."""
-        i = self.index.get(name)
-        return None if i is None else self.matrix[i]
-
-
-def load_embedding_run(run_dir: Path | str) -> EmbeddingRun:
-    """Load a run directory written by :func:`embed` / :meth:`EmbedResult.save`.
-
-    Args:
-        run_dir (Path or str): The run directory.
-
-    Raises:
-        ModelError: Files are missing or inconsistent (rows vs vocabulary).
-    """
-    run_dir = Path(run_dir)
-    for name in ("entity_embeddings.npy", "entities.tsv", "config.json"):
-        if not (run_dir / name).is_file():
-            raise ModelError(f"{run_dir} is not an embedding run: {name} is missing",
-                             hint="create one with: kgft embed ... --out RUN_DIR")
-    entities, labels = _read_vocab(run_dir / "entities.tsv")
-    matrix = np.load(run_dir / "entity_embeddings.npy", allow_pickle=False)
-    if matrix.ndim != 2 or matrix.shape[0] != len(entities):
-        raise ModelError(f"{run_dir}: entity_embeddings.npy has shape {matrix.shape} "
-                         f"but entities.tsv lists {len(entities)} entities")
-    relations, _ = _read_vocab(run_dir / "relations.tsv") if (run_dir / "relations.tsv").is_file() else ([], {})
-    rel_path = run_dir / "relation_embeddings.npy"
-    rel_matrix = np.load(rel_path, allow_pickle=False) if rel_path.is_file() else np.zeros((0, 0), np.float32)
-    config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-    metrics_path = run_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
-    return EmbeddingRun(entities, matrix.astype(np.float32, copy=False), relations, rel_matrix, labels, config, metrics)
 
 
 def load_graph(source, inverse: bool = False, include_literals: bool = False, seed: int = 0):
@@ -226,16 +67,16 @@ def _prepare_out(out: Path, resume: bool, run_config: dict, fingerprint: str):
 
 def embed(
     source,
-    model: str = "transe",
-    dim: int = 100,
-    epochs: int = 100,
+    model: str | None = None,
+    dim: int | None = None,
+    epochs: int | None = None,
     out: Path | str | None = None,
     *,
-    device: str = "auto",
+    config=None,
     resume: bool = False,
-    threads: int | None = None,
     extra_config: dict | None = None,
     on_epoch_end: Callable[[int, dict], None] | None = None,
+    distributed: bool = False,
     **options,
 ) -> EmbedResult:
     """Train entity embeddings on a graph and evaluate them (filtered protocol).
@@ -243,38 +84,82 @@ def embed(
     Args:
         source: A triples directory (``train/valid/test.txt``), a :class:`kg.store_protocol.Store`
             or a :class:`kg.graph.KnowledgeGraph`.
-        model (str): ``transe``, ``distmult``, ``complex``, ``rotate`` or ``rgcn``. (default: ``"transe"``)
-        dim (int): Embedding dimension. (default: ``100``)
-        epochs (int): Maximum epochs. (default: ``100``)
+        model (str, optional): ``transe``, ``distmult``, ``complex``, ``rotate`` or ``rgcn``.
+        dim (int, optional): Embedding dimension.
+        epochs (int, optional): Maximum epochs.
         out (Path or str, optional): Run directory; ``None`` keeps everything in memory. (default: ``None``)
-        device (str): ``auto``, ``cpu`` or ``cuda``. (default: ``"auto"``)
+        config (KgeConfig, optional): The whole configuration (e.g. from ``kgft embed --config``);
+            then ``model``, ``dim``, ``epochs`` and ``options`` must not be given. (default: ``None``)
         resume (bool): Continue from ``out/checkpoint.pt``. (default: ``False``)
-        threads (int, optional): ``torch.set_num_threads`` for CPU runs. (default: ``None``)
         extra_config (dict, optional): Recorded in ``config.json`` (e.g. ``store_dir``, so
             fine-tuning finds the store's labels). (default: ``None``)
         on_epoch_end (callable, optional): ``(epoch, record)`` called after each validation
             (every ``eval_every`` epochs) with that epoch's ``loss``, ``mrr`` and ``hits@10``
             (e.g. :func:`pipelines.tracking.epoch_logger`). (default: ``None``)
-        **options: Further :class:`model.kge.TrainConfig` fields (``num_negatives``,
-            ``batch_size``, ``lr``, ``loss``, ``regularizer``, ``eval_every``, ...).
+        distributed (bool): Join the ``torchrun`` process group (``WORLD_SIZE > 1``) and train
+            with DDP; no effect without ``torchrun``. (default: ``False``)
+        **options: Further :class:`model.kge.KgeConfig` fields (``num_negatives``,
+            ``batch_size``, ``lr``, ``loss``, ``device``, ``threads``, ``eval_every``, ...); unset
+            fields take the :class:`~model.kge.KgeConfig` defaults.
 
     Raises:
         ConfigError: Bad options, or ``out`` already holds a run and ``resume`` is off.
         ModelError: ``resume`` with another vocabulary or model.
         DataError: Empty graph or a graph without relations.
     """
+    from model.train.distributed import DistContext, init_distributed, resolve_device, shutdown_distributed
+
+    cfg = _config(config, {"model": model, "dim": dim, "epochs": epochs, **options})
+    dev = resolve_device(cfg.device)
+    ctx = init_distributed(dev) if distributed else DistContext()
+    try:
+        return _embed(source, cfg, dev, ctx, out, resume, extra_config, on_epoch_end)
+    finally:
+        if distributed:
+            shutdown_distributed()
+
+
+def _config(config, given: dict):
+    """``config``, or a :class:`KgeConfig` of the ``given`` values that are not ``None``."""
+    from model.kge import KgeConfig
+
+    given = {key: value for key, value in given.items() if value is not None}
+    if config is not None:
+        if given:
+            raise ConfigError(f"embed: pass either config or options ({', '.join(sorted(given))}), not both")
+        return config
+    try:
+        return KgeConfig(**given)
+    except TypeError as exc:
+        raise ConfigError(f"embed: {exc}", hint="see model.kge.KgeConfig for the options") from exc
+
+
+def _ddp_sparse(cfg, explicit: bool, ctx, dev):
+    """``cfg`` usable under DDP: NCCL cannot all-reduce sparse gradients, so CUDA ranks train dense."""
+    from dataclasses import replace
+
+    if not (ctx.distributed and dev.type == "cuda" and cfg.sparse):
+        return cfg
+    if explicit:
+        raise ConfigError("--sparse cannot be used under torchrun on CUDA: NCCL does not all-reduce sparse gradients",
+                          hint="drop --sparse (dense Adam is used) or train on CPU (gloo)")
+    logger.warning("torchrun on CUDA: NCCL does not all-reduce sparse gradients, training with dense Adam")
+    return replace(cfg, sparse=False)
+
+
+def _embed(source, cfg, dev, ctx, out, resume: bool, extra_config: dict | None,
+           on_epoch_end: Callable[[int, dict], None] | None) -> EmbedResult:
+    """:func:`embed` once the configuration, device and process group are settled."""
     import torch
 
-    from model.kge import TrainConfig, Trainer, build_model
-    from model.train.distributed import resolve_device
+    from model.kge import Trainer, build_model
+    from model.train import configure_cpu
 
-    torch.set_flush_denormal(True)
-    if threads:
-        torch.set_num_threads(int(threads))
-    cfg = TrainConfig(model=model, dim=dim, epochs=epochs, **options)
-    dev = resolve_device(device)
+    configure_cpu()
+    if cfg.threads:
+        torch.set_num_threads(int(cfg.threads))
     graph = load_graph(source, inverse=cfg.inverse, include_literals=cfg.include_literals, seed=cfg.seed)
-    cfg = cfg.resolved(graph.num_entities)
+    cfg = _ddp_sparse(cfg.resolved(graph.num_entities), cfg.sparse is not None, ctx, dev)
     fingerprint = graph.fingerprint()
     run_config = {
         **cfg.to_dict(),
@@ -284,6 +169,7 @@ def embed(
         "graph": graph.summary(),
         "fingerprint": fingerprint,
         "device": str(dev),
+        "world_size": ctx.world_size,
         "entity_layout": "real|imag" if cfg.model in ("complex", "rotate") else "real",
         "relation_layout": {"complex": "real|imag", "rotate": "phase"}.get(cfg.model, "real"),
         "tie_policy": "realistic: 1 + #better + #tied/2",
@@ -291,18 +177,19 @@ def embed(
     }
     out_dir = Path(out) if out is not None else None
     checkpoint = _prepare_out(out_dir, resume, run_config, fingerprint) if out_dir is not None else None
-    if out_dir is not None:
+    if out_dir is not None and ctx.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
 
     net = build_model(cfg, graph.num_entities, graph.num_relations, graph.edge_index(), graph.edge_type()).to(dev)
     trainer = Trainer(net, graph, cfg, dev, run_dir=out_dir,
-                      extra_state={"config": run_config, "fingerprint": fingerprint})
+                      extra_state={"config": run_config, "fingerprint": fingerprint}, ctx=ctx)
     if checkpoint is not None:
         trainer.restore({**checkpoint, **_to_device(checkpoint, dev)})
     if on_epoch_end is not None:
         _report_validations(trainer, on_epoch_end)
     train_result = trainer.fit()
-    test = _test_metrics(trainer, len(graph.test))
+    test = _test_metrics(trainer, len(graph.test)) if ctx.is_main else {
+        "split": None, "note": f"rank {ctx.rank}: only rank 0 evaluates and writes the run"}
     net.eval()
     with torch.no_grad():
         net.begin_step()
@@ -324,8 +211,9 @@ def embed(
                     "mrr %.4f without them)", metrics["mrr"], metrics["hits@10"], metrics["excluded_unseen"],
                     metrics["seen_only"]["mrr"])
     result = EmbedResult(run_config, metrics, graph.entities, graph.relations, ent, rel, graph.labels)
-    if out_dir is not None:
+    if out_dir is not None and ctx.is_main:
         result.save(out_dir)
+    ctx.barrier()
     return result
 
 

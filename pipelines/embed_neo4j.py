@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import ConfigError, StoreError
-from kg.progress import progress
+from core.errors import ConfigError, StoreError
+from core.progress import progress
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def export_embeddings_neo4j(
 
     Args:
         run_dir (Path or str): An embedding run directory.
-        settings (kg.settings.Neo4jSettings, optional): Connection; default from
+        settings (core.settings.Neo4jSettings, optional): Connection; default from
             ``NEO4J_*`` environment variables. (default: ``None``)
         property_name (str): Node property to set. (default: ``"embedding"``)
         batch_size (int): Rows per ``UNWIND`` transaction. (default: ``1000``)
@@ -65,7 +65,7 @@ def export_embeddings_neo4j(
         Neo4jUnavailable: The server cannot be reached.
         StoreError: A write failed.
     """
-    from kg.settings import Neo4jSettings
+    from core.settings import Neo4jSettings
     from pipelines.embed import load_embedding_run
 
     if not _PROPERTY.match(property_name):

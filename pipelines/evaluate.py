@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import DataError
+from core.errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +62,6 @@ def evaluate_run(run_dir: Path | str, dataset: str | None = None, device: str = 
         ModelError: not a finished run.
         DataError: the dataset's labels are not the run's labels.
     """
-    import dataclasses
-
     from model.train import classification_metrics, predict, resolve_device
     from pipelines.run_dir import RunDir
     from pipelines.run_files import load_trained_run
@@ -75,12 +73,12 @@ def evaluate_run(run_dir: Path | str, dataset: str | None = None, device: str = 
     config = layout.read_config()
     train_cfg = TrainConfig.from_dict(config["train"], str(layout.config))
     if dataset is not None:
-        train_cfg = dataclasses.replace(train_cfg, dataset=str(dataset), max_test=None)
+        train_cfg = train_cfg.replace(dataset=str(dataset), max_test=None)
     data = load_data(train_cfg)
     labels = list(config["labels"])
     unknown = sorted(set(data.labels) - set(labels))
     if unknown:
-        raise DataError(f"dataset {train_cfg.dataset} has labels the run never saw: {', '.join(unknown[:5])}",
+        raise DataError(f"dataset {train_cfg.data.dataset} has labels the run never saw: {', '.join(unknown[:5])}",
                         hint=f"the run knows: {', '.join(labels[:10])}")
     remap = [labels.index(name) for name in data.labels]
     dev = resolve_device(device)
@@ -93,4 +91,4 @@ def evaluate_run(run_dir: Path | str, dataset: str | None = None, device: str = 
         metrics = classification_metrics(split.labels, preds, labels)
         seeds.append(SeedResult(seed, {"best_epoch": None, "epochs_run": None}, metrics))
         logger.info("seed %d: accuracy %.4f macro-F1 %.4f", seed, metrics["accuracy"], metrics["macro_f1"])
-    return EvaluateResult(run_dir, train_cfg.dataset, aggregate(seeds, labels))
+    return EvaluateResult(run_dir, train_cfg.data.dataset, aggregate(seeds, labels))

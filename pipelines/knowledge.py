@@ -10,8 +10,8 @@
   own ``entities.tsv`` labels and, for ``--triples`` runs, the triples
   directory it names (``graph.source = "triples:DIR"``);
 * an **embedded store** directory (from ``kgft ontology import``): kgft first
-  embeds it with a short default KGE run (``embed_model``/``embed_dim``/
-  ``embed_epochs`` of the training config: TransE, 64 dimensions, 30 epochs)
+  embeds it with a short default KGE run (the ``[embed]`` part of the training
+  config, :class:`pipelines.train_parts.EmbedOptions`: TransE, 64 dimensions, 30 epochs)
   into ``RUN_DIR/knowledge/`` and records that run's config (including the
   store directory) in the training run's config.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.errors import ConfigError, DataError
+from core.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +85,14 @@ def is_store(path: Path) -> bool:
     return (path / "CURRENT").is_file()
 
 
-def resolve_knowledge(path: Path | str, out_dir: Path, embed_options: dict, write: bool = True) -> KnowledgeSource:
+def resolve_knowledge(path: Path | str, out_dir: Path, kge_config, write: bool = True) -> KnowledgeSource:
     """Load (or first create) the embedding run behind ``--knowledge``.
 
     Args:
         path (Path or str): An embedding run or an embedded store directory.
         out_dir (Path): The training run directory (a store is embedded into ``out_dir/knowledge``).
-        embed_options (dict): ``model``, ``dim``, ``epochs`` and further ``kgft embed`` options
-            for a store.
+        kge_config (KgeConfig): The :class:`model.kge.KgeConfig` that embeds a store
+            (:meth:`pipelines.train_config.TrainConfig.kge_config`).
         write (bool): Whether this process may embed (rank 0); other ranks wait and load.
             (default: ``True``)
 
@@ -112,7 +112,7 @@ def resolve_knowledge(path: Path | str, out_dir: Path, embed_options: dict, writ
         if not is_embedding_run(run_dir):
             if not write:
                 raise DataError(f"{run_dir} should have been embedded by rank 0")
-            embed_store(path, run_dir, embed_options)
+            embed_store(path, run_dir, kge_config)
         run = load_embedding_run(run_dir)
         return _complete(run_dir, run, path, embedded_here=True)
     raise ConfigError(
@@ -121,7 +121,7 @@ def resolve_knowledge(path: Path | str, out_dir: Path, embed_options: dict, writ
     )
 
 
-def embed_store(store_dir: Path, run_dir: Path, options: dict) -> Path:
+def embed_store(store_dir: Path, run_dir: Path, config) -> Path:
     """Embed an embedded store with ``kgft embed``'s pipeline into ``run_dir`` (atomically).
 
     The run's ``config.json`` records ``store_dir`` so training can read labels and edges.
@@ -129,7 +129,7 @@ def embed_store(store_dir: Path, run_dir: Path, options: dict) -> Path:
     Args:
         store_dir (Path): The store.
         run_dir (Path): Target run directory (must not exist yet).
-        options (dict): :func:`pipelines.embed.embed` keyword options (``model``, ``dim``, ``epochs``...).
+        config (KgeConfig): The :class:`model.kge.KgeConfig` of the run.
 
     Returns:
         Path: ``run_dir``.
@@ -137,10 +137,10 @@ def embed_store(store_dir: Path, run_dir: Path, options: dict) -> Path:
     from kg.open_store import open_store
     from pipelines.embed import embed
 
-    logger.info("embedding %s into %s (%s)", store_dir, run_dir, options)
+    logger.info("embedding %s into %s (%s)", store_dir, run_dir, config)
     store = open_store(store_dir, read_only=True)
     try:
-        result = embed(store, out=None, **options)
+        result = embed(store, out=None, config=config)
     finally:
         store.close()
     result.config["store_dir"] = str(store_dir.resolve())
@@ -153,8 +153,11 @@ def embed_store(store_dir: Path, run_dir: Path, options: dict) -> Path:
 def _complete(run_dir: Path, run, store_dir: Path | None, embedded_here: bool) -> KnowledgeSource:
     notes: list[str] = []
     annotated: dict = {}
-    if store_dir is not None and is_store(store_dir):
-        label_pairs, named, annotated = _from_store(store_dir)
+    from_neo4j = store_dir is None and bool(run.config.get("neo4j"))
+    if from_neo4j or (store_dir is not None and is_store(store_dir)):
+        label_pairs, named, annotated = read_store_knowledge(store_dir, neo4j=from_neo4j)
+        if from_neo4j:
+            notes.append("labels, edges and annotations from the Neo4j server the run was embedded from")
     else:
         if store_dir is not None:
             notes.append(f"store {store_dir} not found: labels from entities.tsv")
@@ -171,13 +174,22 @@ def _complete(run_dir: Path, run, store_dir: Path | None, embedded_here: bool) -
     return KnowledgeSource(run_dir, run, label_pairs, triples, store_dir, embedded_here, notes, **annotated)
 
 
-def _from_store(store_dir: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]], dict]:
-    """Labels, edges and the expert annotations (``link`` rows as labels, ``unlinks``, ``class_concepts``)."""
+def read_store_knowledge(store_dir: Path | None, neo4j: bool = False) -> tuple[list, list, dict]:
+    """What training reads from a store: label pairs, edges and the expert annotations.
+
+    Args:
+        store_dir (Path, optional): An embedded store (``None`` with ``neo4j``).
+        neo4j (bool): Read the Neo4j server of the ``NEO4J_*`` settings instead. (default: ``False``)
+
+    Returns:
+        tuple: ``(label pairs, (s, p, o) edges, annotations)``: ``link`` rows are among the
+        label pairs; the dict holds ``unlinks`` and ``class_concepts``.
+    """
     from kg.annotations.hooks import annotated_label_pairs, class_concepts
     from kg.graph import store_triples
     from kg.open_store import open_store
 
-    store = open_store(store_dir, read_only=True)
+    store = open_store(store_dir, neo4j=neo4j, read_only=True)
     try:
         labels = {(iri, text) for iri, _, text in store.labels() if text and text.strip()}
         extra, unlinks = annotated_label_pairs(store)

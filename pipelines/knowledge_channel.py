@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kg.errors import ConfigError, DataError
-from kg.validation import require_choice
+from core.errors import ConfigError, DataError
+from core.validation import require_choice
 from model.knowledge.channel_inputs import ChannelEncoder
 from model.knowledge.hierarchy import ConceptHierarchy
 
@@ -272,7 +272,7 @@ def align_classes(labels: list[str], dataset: str, knowledge, descendants: dict[
 
 def save_spec(spec: ChannelSpec, path: Path) -> Path:
     """Write ``channel.json``."""
-    from kg.fsutil import write_json_atomic
+    from core.fsutil import write_json_atomic
 
     return write_json_atomic(path, spec.to_dict())
 
@@ -283,7 +283,7 @@ def load_spec(path: Path) -> ChannelSpec:
     Raises:
         DataError: the file is not a channel spec.
     """
-    from kg.fsutil import read_json
+    from core.fsutil import read_json
 
     data = read_json(path, "knowledge channel file")
     try:

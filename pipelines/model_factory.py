@@ -18,11 +18,12 @@ the seed's graph vectors, bag weights starting at the graph's vote.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, fields
 
 import numpy as np
 import torch
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.knowledge.channel import ChannelConfig
 from model.knowledge import (
@@ -39,20 +40,26 @@ logger = logging.getLogger(__name__)
 SHUFFLE_SEED_OFFSET = 7919
 
 
-def classifier_config(config, vocab, labels, channel=None) -> ClassifierConfig:
-    """The architecture from the training config, vocabulary, labels and the seed's channel."""
+def classifier_config(model, vocab, labels, channel=None, concept_dim: int = 0) -> ClassifierConfig:
+    """The architecture: the ``[model]`` part, sized by the vocabulary, labels and the seed's channel.
+
+    Args:
+        model: The :class:`pipelines.train_parts.ModelOptions` (fields named as the
+            :class:`~model.classifier.ClassifierConfig`'s).
+        vocab: The :class:`model.text.Vocab`.
+        labels (list[str]): Class names.
+        channel (optional): The seed's :class:`pipelines.knowledge_channel.SeedChannel`. (default: ``None``)
+        concept_dim (int): The channel's concept vector size (``channel.concept_dim``). (default: ``0``)
+    """
     channel_config = None
     if channel is not None:
         channel_config = ChannelConfig(num_concepts=int(channel.vectors.shape[0]),
                                        entity_dim=int(channel.vectors.shape[1]),
-                                       concept_dim=config.channel.concept_dim,
+                                       concept_dim=concept_dim,
                                        bag_features=channel.encoder.bag_size,
                                        slots=channel.encoder.slots).to_dict()
-    return ClassifierConfig(vocab_size=len(vocab), num_classes=len(labels), embedding_dim=config.embedding_dim,
-                            hidden=config.hidden, layers=config.layers, dropout=config.dropout,
-                            pad_index=vocab.pad_index, pooling=config.pooling,
-                            embedding_dropout=config.embedding_dropout, init_std=config.init_std,
-                            channel=channel_config)
+    return ClassifierConfig(vocab_size=len(vocab), num_classes=len(labels), pad_index=vocab.pad_index,
+                            channel=channel_config, **asdict(model))
 
 
 def load_kge_model(run, triples: np.ndarray):
@@ -65,7 +72,7 @@ def load_kge_model(run, triples: np.ndarray):
     Raises:
         ConfigError: an R-GCN run (its encoder weights are not in the exported vectors).
     """
-    from model.kge import TrainConfig as KgeConfig
+    from model.kge import KgeConfig
     from model.kge import build_model as build_kge
 
     cfg = KgeConfig.from_dict(run.config)
@@ -91,12 +98,16 @@ def _copy_vectors(real, imag, vectors) -> None:
         real.weight.copy_(vectors)
 
 
-def knowledge_options(config, seed: int) -> KnowledgeOptions:
-    """The knowledge switches of one seed's model."""
-    return KnowledgeOptions(init=config.init, reg_weight=config.reg_weight,
-                            neighbour_weight=config.neighbour_weight, projection=config.projection,
-                            joint=config.joint, joint_weight=config.joint_weight,
-                            joint_batch=config.joint_batch, seed=seed, channel_reg=config.channel.reg)
+def knowledge_options(knowledge, seed: int, channel_reg: float) -> KnowledgeOptions:
+    """The knowledge switches of one seed's model: the ``[knowledge]`` part's fields of the same names.
+
+    Args:
+        knowledge: The :class:`pipelines.train_parts.InjectionOptions`.
+        seed (int): Seed of the projection matrix.
+        channel_reg (float): Weight of the knowledge channel's penalty (``channel.reg``).
+    """
+    switches = {f.name: getattr(knowledge, f.name) for f in fields(KnowledgeOptions) if hasattr(knowledge, f.name)}
+    return KnowledgeOptions(**switches, seed=seed, channel_reg=channel_reg)
 
 
 def build_model(config, seed: int, vocab, labels, knowledge=None, links=None,
@@ -115,28 +126,29 @@ def build_model(config, seed: int, vocab, labels, knowledge=None, links=None,
     Returns:
         KnowledgeAugmentedClassifier: On CPU.
     """
-    classifier = BiLSTMClassifier(classifier_config(config, vocab, labels, channel),
+    classifier = BiLSTMClassifier(classifier_config(config.model, vocab, labels, channel, config.channel.concept_dim),
                                   channel.vectors if channel is not None else None, seed)
     if channel is not None and config.channel.vote > 0:
         classifier.channel.set_vote(channel.vote, config.channel.vote)
     if knowledge is None or not config.uses_knowledge:
         return KnowledgeAugmentedClassifier(classifier)
-    if not (config.init or config.reg_weight > 0 or config.joint):
-        return KnowledgeAugmentedClassifier(classifier, options=knowledge_options(config, seed))
+    part = config.knowledge
+    options = knowledge_options(part, seed, config.channel.reg)
+    if not (part.init or part.reg_weight > 0 or part.joint):
+        return KnowledgeAugmentedClassifier(classifier, options=options)
     run = knowledge.run
     edges = knowledge.triples[:, [0, 2]] if len(knowledge.triples) else None
-    alignment = build_alignment(vocab.itos, links, run.index, edges, config.max_entities_per_token)
-    options = knowledge_options(config, seed)
+    alignment = build_alignment(vocab.itos, links, run.index, edges, part.max_entities_per_token)
     shuffle_seed = config.seed + SHUFFLE_SEED_OFFSET
-    if config.joint:
+    if part.joint:
         if not len(knowledge.triples):
             raise ConfigError("--joint needs the graph's edges, but none were found for this knowledge")
         kge, kge_cfg = load_kge_model(run, knowledge.triples)
-        if config.knowledge_control == "shuffled":
+        if part.control == "shuffled":
             shuffle_kge_entities(kge, shuffle_seed)
-        joint = JointKGELoss(kge, kge_cfg, torch.from_numpy(knowledge.triples), config.joint_batch)
+        joint = JointKGELoss(kge, kge_cfg, torch.from_numpy(knowledge.triples), part.joint_batch)
         return KnowledgeAugmentedClassifier(classifier, alignment, None, options, joint)
     table = torch.from_numpy(np.asarray(run.matrix, dtype=np.float32))
-    if config.knowledge_control == "shuffled":
+    if part.control == "shuffled":
         table = shuffled_rows(table, shuffle_seed)
     return KnowledgeAugmentedClassifier(classifier, alignment, table, options)

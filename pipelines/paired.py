@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.errors import DataError
+from core.errors import DataError
 from pipelines.run_dir import RunDir
 
 RESAMPLES = 2000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from kg.fsutil import atomic_path
+from core.fsutil import atomic_path
 
 
 def pyplot():

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from kg.errors import ConfigError, DataError
+from core.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class _Writer:
 
 @contextmanager
 def _open_output(output: str):
-    from kg.fsutil import atomic_write
+    from core.fsutil import atomic_write
 
     if output == "-":
         yield sys.stdout
@@ -146,7 +146,7 @@ def predict_texts(run_dir: Path | str, input_path: str, output: str, *, text_col
     """
     import time
 
-    from kg.progress import progress
+    from core.progress import progress
     from model.train import predict_proba, resolve_device
     from pipelines.explain.run import load_run
 

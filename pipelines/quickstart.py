@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.run_dir import RunDir, write_json
-from pipelines.train_config import TrainConfig, load_config_file
+from pipelines.train_config import resolve_config
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class _Timer:
 
 def fetch_sources() -> dict[str, Path]:
     """Local paths of the opinion lexicon directory and the WN18RR triples directory."""
-    from kg.data import fetch
+    from core.data import fetch
 
     lexicon = fetch("opinion-lexicon")
     wordnet = fetch("wn18rr")
@@ -160,7 +160,8 @@ def quickstart(out: Path | str, config_file: Path | str | None = None, overrides
     Args:
         out (Path or str): Work directory (store, embedding, both training runs).
         config_file (Path or str, optional): Training TOML; default ``pipelines/quickstart.toml`` (shipped in the package).
-        overrides (dict, optional): :class:`TrainConfig` fields that win over the file.
+        overrides (dict, optional): Options by flat name (``epochs``, ``max_train``,
+            :data:`pipelines.train_config.FLAT_KEYS`) that win over the file; ``None`` is not given.
 
     Returns:
         QuickstartResult: Saved as ``out/quickstart.json``.
@@ -169,14 +170,12 @@ def quickstart(out: Path | str, config_file: Path | str | None = None, overrides
 
     from model.train import configure_cpu
     from pipelines.knowledge import embed_store, is_embedding_run
-    from pipelines.train import embed_options, train
+    from pipelines.train import train
 
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    data = load_config_file(config_file or DEFAULT_CONFIG)
-    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    config = TrainConfig.from_dict({**data, "knowledge": None, "baseline": False}, str(config_file or DEFAULT_CONFIG))
+    config = resolve_config(config_file or DEFAULT_CONFIG, overrides or {}).replace(knowledge=None, baseline=False)
     configure_cpu()
     if config.threads:
         torch.set_num_threads(int(config.threads))
@@ -191,7 +190,7 @@ def quickstart(out: Path | str, config_file: Path | str | None = None, overrides
     embedding = out / "embedding"
     with step("embed"):
         if not is_embedding_run(embedding):
-            embed_store(store_dir, embedding, embed_options(config))
+            embed_store(store_dir, embedding, config.kge_config())
     for kind, cfg in (("baseline", config), ("knowledge", config.replace(knowledge=str(embedding)))):
         with step(kind):
             run = RunDir(out / kind)

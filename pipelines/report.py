@@ -23,8 +23,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kg.errors import DataError
-from kg.fsutil import read_json, write_text_atomic
+from core.errors import DataError
+from core.fsutil import read_json, write_text_atomic
 from pipelines.run_dir import RunDir
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 ARMS = ("baseline", "knowledge", "shuffled")
 ARM_TITLES = {"baseline": "Baseline", "knowledge": "KG", "shuffled": "Shuffled KG"}
 #: Settings that may differ between the arms of one comparison (the knowledge switches and the machine).
-ARM_SWITCHES = frozenset({"baseline", "knowledge", "knowledge_control", "device", "threads"})
+ARM_SWITCHES = frozenset({"knowledge.baseline", "knowledge.source", "knowledge.control", "device", "threads"})
 REPORT_FILES = ("report.md", "summary.json", "accuracy_vs_fraction.png", "per_class_f1_change.png")
 
 
@@ -48,7 +48,8 @@ class RunRecord:
         accuracy (list[float]): Test accuracy per seed (0..1).
         macro_f1 (list[float]): Test macro-F1 per seed (0..1).
         per_class_f1 (dict[str, float]): Per-class F1 on the test split (pooled over seeds).
-        train (dict): The run's training settings (``config.json["train"]``).
+        train (dict): The run's training settings by dotted name (``optim.epochs``;
+            :func:`pipelines.train_config.saved_settings`).
         n_train (int, optional): Training examples actually used.
         device (str, optional): Device it ran on.
         wall_time_s (float, optional): Wall time of the whole run.
@@ -173,9 +174,12 @@ def load_run(run_dir: Path | str) -> RunRecord:
         raise DataError(f"{files.metrics}: missing or malformed metric {exc}",
                         hint="expected accuracy, macro_f1, per_seed and per_class as `kgft train` writes them") from exc
     dataset_info = config.get("dataset") or {}
-    name = dataset_info.get("name") or Path(str(train.get("dataset", "?"))).name.split(".")[0]
+    from pipelines.train_config import saved_settings
+
+    train = saved_settings(train)
+    name = dataset_info.get("name") or Path(str(train.get("data.dataset", "?"))).name.split(".")[0]
     return RunRecord(
-        run_dir=run_dir, dataset=str(name).lower(), fraction=float(train.get("train_fraction", 1.0)), arm=arm,
+        run_dir=run_dir, dataset=str(name).lower(), fraction=float(train.get("data.train_fraction", 1.0)), arm=arm,
         accuracy=accuracy, macro_f1=macro_f1, per_class_f1=per_class, train=train,
         n_train=(dataset_info.get("train") or {}).get("size"), device=config.get("device"),
         wall_time_s=config.get("wall_time_s"), kgft_version=config.get("kgft_version"),

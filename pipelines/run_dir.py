@@ -25,14 +25,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kg.errors import ModelError
-from kg.fsutil import write_json_atomic
+from core.errors import ModelError
+from core.fsutil import write_json_atomic
 
 SEED_PREFIX = "seed-"
 
 
 def write_json(path: Path, obj) -> Path:
-    """Write ``obj`` as indented JSON atomically (see :func:`kg.fsutil.write_json_atomic`).
+    """Write ``obj`` as indented JSON atomically (see :func:`core.fsutil.write_json_atomic`).
 
     Args:
         path (Path): Target file (parents are created).

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import ModelError
+from core.errors import ModelError
 from pipelines.run_dir import RunDir, write_json
 
 

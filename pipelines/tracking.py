@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Callable, Protocol
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
 
 #: ``--tracker`` choices; ``auto`` is TensorBoard when the package is installed, else none.
 TRACKERS = ("auto", "tensorboard", "mlflow", "none")

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
 from pipelines.run_dir import RunDir, write_json
 from pipelines.train_config import TrainConfig
 from pipelines.version import kgft_version
@@ -100,14 +100,14 @@ def prepare_run_dir(out: Path, config: TrainConfig, resume: bool) -> TrainConfig
 
 
 def load_data(config: TrainConfig):
-    """The dataset (:func:`model.text.load_dataset`) with the config's options."""
+    """The dataset (:func:`model.text.load_dataset`) with the config's options, plus its
+    ``extra_train`` rows (:func:`model.text.extra.add_extra_train`)."""
     from model.text import load_dataset
+    from model.text.extra import add_extra_train
 
-    return load_dataset(
-        config.dataset, valid_fraction=config.valid_fraction, seed=config.seed,
-        train_fraction=config.train_fraction, max_train=config.max_train, max_valid=config.max_valid,
-        max_test=config.max_test, text_column=config.text_column, label_column=config.label_column,
-    )
+    data = config.data
+    dataset = load_dataset(data.dataset, seed=config.seed, **data.loader_options())
+    return add_extra_train(dataset, data.extra_train, data.text_column, data.label_column)
 
 
 def load_knowledge(config: TrainConfig, out: Path, is_main: bool):
@@ -116,16 +116,7 @@ def load_knowledge(config: TrainConfig, out: Path, is_main: bool):
         return None
     from pipelines.knowledge import resolve_knowledge
 
-    return resolve_knowledge(config.knowledge, out, embed_options(config), write=is_main)
-
-
-def embed_options(config: TrainConfig) -> dict:
-    """:func:`pipelines.embed.embed` options for embedding a store (one validation, at the end)."""
-    return {"model": config.embed_model, "dim": config.embed_dim, "epochs": config.embed_epochs,
-            "batch_size": config.embed_batch_size, "num_negatives": config.embed_negatives,
-            "negatives": config.embed_sampling,
-            "eval_every": config.embed_epochs, "device": config.device, "seed": config.seed,
-            "threads": config.threads}
+    return resolve_knowledge(config.knowledge.source, out, config.kge_config(), write=is_main)
 
 
 @dataclass
@@ -170,10 +161,10 @@ def build_linker(knowledge, dataset, config: TrainConfig):
     share = config.linking.max_entity_share
     if share >= 1 or not dataset.train:
         return linker
-    tokenizer = Tokenizer(lowercase=config.lowercase)
+    tokenizer = Tokenizer(lowercase=config.data.lowercase)
     df: Counter = Counter()
     for ex in dataset.train:
-        df.update({e for m in linker.link_tokens(tokenizer.tokenize(ex.text)) for e in m.entities})
+        df.update({e for m in linker.link_tokens(tokenizer.tokenize(ex.text, keep_case=True)) for e in m.entities})
     generic = sorted(e for e, n in df.items() if n > share * len(dataset.train))
     logger.info("linking: %d generic entities dropped (linked in > %.0f%% of training texts)",
                 len(generic), 100 * share)
@@ -190,8 +181,9 @@ def prepare_text(config: TrainConfig, dataset, knowledge) -> PreparedText:
     if knowledge is not None:
         linker = build_linker(knowledge, dataset, config)
     negation = config.linking.negation_scope() if linker is not None else None
-    encoder = TextEncoder(Tokenizer(lowercase=config.lowercase), config.max_len, linker,
-                          config.max_entities_per_mention, truncate=config.truncate, negation=negation)
+    data = config.data
+    encoder = TextEncoder(Tokenizer(lowercase=data.lowercase), data.max_len, linker,
+                          config.knowledge.max_entities_per_mention, truncate=data.truncate, negation=negation)
     links = TokenLinks() if linker else None
     coverage = Coverage() if linker else None
     linked = {"train": encoder.analyse_many((ex.text for ex in dataset.train), links, coverage)}
@@ -202,7 +194,7 @@ def prepare_text(config: TrainConfig, dataset, knowledge) -> PreparedText:
     if config.uses_channel:
         from pipelines.knowledge_channel import build_channel_spec
 
-        spec = build_channel_spec(knowledge, dataset.labels, config.dataset, config.channel,
+        spec = build_channel_spec(knowledge, dataset.labels, config.data.dataset, config.channel,
                                   shuffled=config.kind == "shuffled")
     return PreparedText(encoder, tokens, links, coverage, linked if linker else None, spec)
 
@@ -213,10 +205,10 @@ def build_vocabulary(config: TrainConfig, prepared: PreparedText, out: Path, res
     Raises:
         ModelError: the saved vocabulary differs (the data or settings changed).
     """
-    from kg.errors import ModelError
+    from core.errors import ModelError
     from model.text import Vocab
 
-    vocab = Vocab.build(prepared.tokens["train"], min_freq=config.min_freq, max_size=config.max_vocab)
+    vocab = Vocab.build(prepared.tokens["train"], min_freq=config.data.min_freq, max_size=config.data.max_vocab)
     saved = RunDir(out).vocab
     if resume and saved.is_file() and Vocab.load(saved) != vocab:
         raise ModelError(f"cannot resume {out}: the vocabulary built now differs from the saved one",
@@ -249,7 +241,7 @@ def train_seed(config: TrainConfig, seed: int, data: dict, labels: list[str], vo
     import torch
 
     from pipelines.model_factory import build_model
-    from model.train import Trainer, TrainSettings, classification_metrics, vocab_hash
+    from model.train import Trainer, classification_metrics, vocab_hash
     from pipelines.plots import plot_confusion, plot_curves
 
     import numpy as np
@@ -269,11 +261,7 @@ def train_seed(config: TrainConfig, seed: int, data: dict, labels: list[str], vo
         channel = prepared.channel.for_seed(seed, labels, knowledge.run.matrix, config.channel.init)
         data = with_channel(data, prepared, channel, seed)
     model = build_model(config, seed, vocab, labels, knowledge, prepared.links, channel).to(device)
-    settings = TrainSettings(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
-                             weight_decay=config.weight_decay, clip=config.clip, patience=config.patience,
-                             monitor=config.monitor, seed=seed, class_weight=config.class_weight,
-                             lr_schedule=config.lr_schedule, warmup=config.warmup,
-                             channel_lr_scale=config.channel.lr_scale)
+    settings = config.optim.settings(seed, config.channel.lr_scale)
     fingerprints = {"vocab_hash": vocab_hash(vocab.itos), "model_config": model.classifier.config.to_dict(),
                     "knowledge": model.fingerprint()}
     trainer = Trainer(model, data["train"], data["valid"], labels, settings, seed_dir.path, device, fingerprints, ctx,

@@ -1,337 +1,270 @@
 """The training configuration: defaults, TOML files, CLI overrides, validation.
 
-A config file is TOML whose top-level keys are the fields of :class:`TrainConfig`
-(the CLI's long options with ``-`` written as ``_``); its ``[channel]`` table
-holds the knowledge channel's options
-(:class:`~pipelines.knowledge_channel.ChannelOptions`) and its ``[linking]``
-table how text is linked to the graph (:class:`LinkingOptions`)::
+A config file is TOML with one table per part of a run, each handed whole to the
+component that owns it (:mod:`pipelines.train_parts`); the top-level keys are
+``seeds``, ``seed``, ``device`` and ``threads``::
 
+    seed = 0
+
+    [data]
     dataset = "imdb"
-    knowledge = "runs/wordnet-transe"
     max_train = 4000
+
+    [model]
+    hidden = 64
+
+    [optim]
     epochs = 3
+
+    [knowledge]
+    source = "runs/wordnet-transe"
 
     [channel]
     concept_dim = 32
 
-Options given on the command line override the file (``--concept-dim`` sets
-``channel.concept_dim``, ``--max-entity-share`` sets ``linking.max_entity_share``);
-unknown keys are an error naming the key and the file.
+The tables are ``[data]``, ``[model]``, ``[optim]``, ``[knowledge]``, ``[embed]``,
+``[linking]`` and ``[channel]``. Options given on the command line override the
+file; they keep their flat names, mapped onto the parts by :data:`FLAT_KEYS`
+(``--epochs`` sets ``optim.epochs``, ``--knowledge`` sets ``knowledge.source``,
+``--concept-dim`` sets ``channel.concept_dim``). The same table reads older flat
+files and the ``config.json`` of older runs (``epochs = 3`` at the top level is
+``optim.epochs``) and :meth:`TrainConfig.replace`'s keywords. Unknown keys are an
+error naming the key and the file.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import tomllib
+import difflib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from kg.errors import ConfigError
-from kg.validation import require_at_least_one, require_choice
-from model.knowledge.augmented import KnowledgeOptions as _K
-from model.knowledge.controls import CONTROLS
-from model.knowledge.encoder import TRUNCATE_MODES
-from model.knowledge.negation import NEGATION_CUES, NegationScope
-from model.knowledge.projection import PROJECTION_MODES as PROJECTIONS
-from model.classifier import POOLINGS
-from model.train.loop import CLASS_WEIGHTS, LR_SCHEDULES
-from model.train.loop import TrainSettings as _T
+from core.errors import ConfigError
+from core.validation import require_at_least_one
+from pipelines.config_file import read_toml
 from pipelines.knowledge_channel import ChannelOptions
-
-
-@dataclass(frozen=True)
-class LinkingOptions:
-    """The ``[linking]`` part: how a knowledge run links text to the graph.
-
-    Args:
-        fold_plurals (bool): Match singular and plural forms alike (labels and text). (default: ``True``)
-        max_entity_share (float): Drop entities linked in more than this share of the
-            training texts (generic concepts such as "patients"); 1 keeps all. (default: ``1.0``)
-        negation (bool): Count mentions right after a negation cue apart
-            (:mod:`model.knowledge.negation`). (default: ``True``)
-        negation_cues (tuple[str, ...]): The cue words; empty uses
-            :data:`~model.knowledge.negation.NEGATION_CUES` (English). (default: ``()``)
-        negation_window (int): Tokens a cue reaches. (default: ``3``)
-    """
-
-    fold_plurals: bool = True
-    max_entity_share: float = 1.0
-    negation: bool = True
-    negation_cues: tuple[str, ...] = ()
-    negation_window: int = 3
-
-    def __post_init__(self) -> None:
-        if not (isinstance(self.max_entity_share, (int, float)) and 0 < self.max_entity_share <= 1):
-            raise ConfigError(f"linking.max_entity_share must be in (0, 1], got {self.max_entity_share}")
-        if self.negation_window < 1:
-            raise ConfigError(f"linking.negation_window must be at least 1, got {self.negation_window}")
-        object.__setattr__(self, "negation_cues", tuple(str(c).lower() for c in self.negation_cues))
-
-    def negation_scope(self) -> NegationScope | None:
-        """The :class:`~model.knowledge.negation.NegationScope`, or ``None`` when negation is off."""
-        if not self.negation:
-            return None
-        return NegationScope(self.negation_cues or NEGATION_CUES, self.negation_window)
-
-    def to_dict(self) -> dict:
-        """Plain dict form."""
-        return {**dataclasses.asdict(self), "negation_cues": list(self.negation_cues)}
+from pipelines.train_parts import (
+    DataOptions,
+    EmbedOptions,
+    InjectionOptions,
+    LinkingOptions,
+    ModelOptions,
+    OptimOptions,
+)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every setting of ``kgft train``.
+    """Every setting of ``kgft train``: one part per TOML table, plus the run's seeds and machine.
 
     Args:
-        dataset (str): ``imdb``, ``mr``, ``ohsumed`` or a CSV/TSV/JSONL path. (default: ``"imdb"``)
-        knowledge (str, optional): Embedding run or embedded store; ``None`` trains without knowledge.
-        baseline (bool): Ignore ``knowledge``: the no-knowledge control. (default: ``False``)
-        knowledge_control (str): ``none`` or ``shuffled`` (entity vectors permuted). (default: ``"none"``)
-        init (bool): Initialize linked tokens from entity vectors (ablation). (default: ``False``)
-        reg_weight (float): Token regularizer weight (0: off; ablation). (default: ``0.0``)
-        neighbour_weight (float): Weight of the graph-neighbour term inside the regularizer. (default: ``0.5``)
-        projection (str): ``fixed`` (random orthogonal) or ``learned``. (default: ``"fixed"``)
-        joint (bool): Train the KGE model jointly (needs ``reg_weight > 0``). (default: ``False``)
-        joint_weight (float): Weight of the KGE loss. (default: ``0.1``)
-        joint_batch (int): Triples per step for the KGE loss. (default: ``512``)
-        max_entities_per_token (int): Cap on entities averaged for one token. (default: ``8``)
-        max_entities_per_mention (int): Entity tokens inserted per multi-word mention. (default: ``1``)
+        data (DataOptions): The dataset and its tokens (``[data]``).
+        model (ModelOptions): The classifier's architecture (``[model]``).
+        optim (OptimOptions): Optimization (``[optim]``).
+        knowledge (InjectionOptions): The knowledge source and how it is injected (``[knowledge]``).
+        embed (EmbedOptions): The KGE run made when the knowledge source is a store (``[embed]``).
+        linking (LinkingOptions): Entity linking (``[linking]``).
+        channel (ChannelOptions): The knowledge channel (``[channel]``).
         seeds (int): Independent runs (seeds ``seed .. seed+seeds-1``). (default: ``1``)
         seed (int): First seed. (default: ``0``)
         device (str): ``auto``, ``cpu`` or ``cuda``. (default: ``"auto"``)
-        epochs, batch_size, lr, weight_decay, clip, patience, monitor: optimization
-            (defaults 5, 64, 2e-3, 0.01, 1.0, 2, ``macro_f1``).
-        class_weight (str): ``none`` or ``balanced`` loss weights. (default: ``"none"``)
-        lr_schedule (str): ``cosine`` (warm-up, then cosine decay) or ``constant``. (default: ``"cosine"``)
-        warmup (float): Share of the steps spent warming up. (default: ``0.05``)
-        embedding_dim, hidden, layers, dropout: architecture, sized for a CPU (defaults 100, 128,
-            1, 0.5; ``examples/*_gpu.toml`` hold GPU-sized settings).
-        embedding_dropout (float): Dropout on the LSTM's input vectors. (default: ``0.2``)
-        init_std (float): Standard deviation of the token embeddings' initialization. (default: ``0.1``)
-        pooling (str): Document vector: ``last`` hidden states, ``max`` or ``mean`` over
-            the outputs. (default: ``"last"``)
-        max_len (int): Tokens per text after entity-token insertion. (default: ``256``)
-        truncate (str): Keep the ``head`` or the ``tail`` of longer texts. (default: ``"head"``)
-        min_freq (int): Vocabulary minimum frequency. (default: ``2``)
-        max_vocab (int): Vocabulary size cap. (default: ``50000``)
-        lowercase (bool): Tokenizer lower-casing. (default: ``True``)
-        train_fraction, max_train, max_valid, max_test, valid_fraction, text_column, label_column:
-            dataset loading (see :func:`model.text.load_dataset`).
-        embed_model, embed_dim, embed_epochs, embed_batch_size, embed_negatives, embed_sampling:
-            the KGE run made when ``knowledge`` is a store (defaults ``transe``, 64, 30, 1000, 4,
-            ``typed``: see :mod:`model.kge.negatives`; validated once, at the end).
         threads (int, optional): ``torch.set_num_threads``. (default: ``None``)
-        channel (ChannelOptions): The knowledge channel (``[channel]`` table). (default: ``ChannelOptions()``)
-        linking (LinkingOptions): Entity linking (``[linking]`` table). (default: ``LinkingOptions()``)
+
+    Each part defaults to its class's defaults.
     """
 
-    dataset: str = "imdb"
-    knowledge: str | None = None
-    baseline: bool = False
-    knowledge_control: str = "none"
-    # The knowledge channel ([channel]) is the default knowledge path (it lifted most on validation
-    # data, BENCHMARKS.md); token-level init and regularizer are ablations, off unless asked for.
-    init: bool = False
-    reg_weight: float = 0.0
-    neighbour_weight: float = _K.neighbour_weight
-    projection: str = _K.projection
-    joint: bool = _K.joint
-    joint_weight: float = _K.joint_weight
-    joint_batch: int = _K.joint_batch
-    max_entities_per_token: int = 8
-    max_entities_per_mention: int = 1
+    data: DataOptions = field(default_factory=DataOptions)
+    model: ModelOptions = field(default_factory=ModelOptions)
+    optim: OptimOptions = field(default_factory=OptimOptions)
+    knowledge: InjectionOptions = field(default_factory=InjectionOptions)
+    embed: EmbedOptions = field(default_factory=EmbedOptions)
+    linking: LinkingOptions = field(default_factory=LinkingOptions)
+    channel: ChannelOptions = field(default_factory=ChannelOptions)
     seeds: int = 1
     seed: int = 0
     device: str = "auto"
-    epochs: int = 10
-    batch_size: int = _T.batch_size
-    lr: float = _T.lr
-    weight_decay: float = _T.weight_decay
-    clip: float = _T.clip
-    patience: int = 3
-    monitor: str = _T.monitor
-    class_weight: str = _T.class_weight
-    lr_schedule: str = "cosine"
-    warmup: float = _T.warmup
-    embedding_dim: int = 100
-    hidden: int = 128
-    layers: int = 1
-    dropout: float = 0.5
-    embedding_dropout: float = 0.2
-    init_std: float = 0.1
-    pooling: str = "last"
-    max_len: int = 256
-    truncate: str = "head"
-    min_freq: int = 2
-    max_vocab: int = 50000
-    lowercase: bool = True
-    train_fraction: float = 1.0
-    max_train: int | None = None
-    max_valid: int | None = None
-    max_test: int | None = None
-    valid_fraction: float = 0.1
-    text_column: str = "text"
-    label_column: str = "label"
-    embed_model: str = "transe"
-    embed_dim: int = 64
-    embed_epochs: int = 30
-    embed_batch_size: int = 1000
-    embed_negatives: int = 4
-    embed_sampling: str = "typed"
     threads: int | None = None
-    channel: ChannelOptions = field(default_factory=ChannelOptions)
-    linking: LinkingOptions = field(default_factory=LinkingOptions)
 
     def __post_init__(self) -> None:
-        from model.kge.config import NEGATIVES
-
-        for value, choices, what in ((self.knowledge_control, CONTROLS, "knowledge control"),
-                                     (self.truncate, TRUNCATE_MODES, "truncate mode"),
-                                     (self.pooling, POOLINGS, "pooling"),
-                                     (self.class_weight, CLASS_WEIGHTS, "class weight"),
-                                     (self.embed_sampling, NEGATIVES, "embed_sampling"),
-                                     (self.lr_schedule, LR_SCHEDULES, "lr schedule"),
-                                     (self.projection, PROJECTIONS, "projection")):
-            require_choice(value, choices, what)
-        require_at_least_one(self, ("seeds", "epochs", "batch_size", "embedding_dim", "hidden", "layers", "max_len",
-                                    "min_freq", "max_vocab", "max_entities_per_token", "max_entities_per_mention",
-                                    "joint_batch", "embed_dim", "embed_epochs", "embed_batch_size",
-                                    "embed_negatives"))
-        self._check_numbers()
         for name, part in PARTS.items():
             if not isinstance(getattr(self, name), part):
                 raise ConfigError(f"{name} must be a [{name}] table of options")
-        if self.uses_knowledge and self.joint and self.reg_weight == 0:
-            raise ConfigError("--joint needs --reg-weight > 0",
-                              hint="the regularizer is what couples token and entity embeddings")
-        if not self.uses_knowledge and self.knowledge_control != "none" and not self.baseline:
-            raise ConfigError("--knowledge-control shuffled needs --knowledge")
-
-    def _check_numbers(self) -> None:
-        """Finite, in-range numbers (checked before anything is written)."""
-        for name in ("lr", "weight_decay", "clip", "reg_weight", "neighbour_weight", "joint_weight", "warmup",
-                     "init_std", "train_fraction", "valid_fraction"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ConfigError(f"{name.replace('_', '-')} must be a finite number >= 0, got {value}")
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be positive, got {self.lr}")
-        for name in ("dropout", "embedding_dropout", "warmup"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ConfigError(f"{name.replace('_', '-')} must be in [0, 1), got {getattr(self, name)}")
+        require_at_least_one(self, ("seeds",))
         if self.threads is not None and self.threads < 1:
             raise ConfigError(f"threads must be at least 1, got {self.threads}")
 
     @property
     def uses_knowledge(self) -> bool:
-        """Whether this run injects knowledge (``knowledge`` given and not ``baseline``)."""
-        return bool(self.knowledge) and not self.baseline
+        """Whether this run injects knowledge (``knowledge.source`` given and not ``knowledge.baseline``)."""
+        return self.knowledge.enabled
 
     @property
     def kind(self) -> str:
         """``baseline``, ``knowledge`` or ``shuffled``."""
         if not self.uses_knowledge:
             return "baseline"
-        return "shuffled" if self.knowledge_control == "shuffled" else "knowledge"
+        return "shuffled" if self.knowledge.control == "shuffled" else "knowledge"
 
     @property
     def uses_channel(self) -> bool:
         """Whether this run builds the knowledge channel."""
         return self.uses_knowledge and self.channel.enabled
 
+    def kge_config(self):
+        """The :class:`model.kge.KgeConfig` that embeds a store given as the knowledge source."""
+        return self.embed.kge_config(self.device, self.seed, self.threads)
+
     def to_dict(self) -> dict:
-        """Plain dict (``None`` values kept; each part as a table)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out.update({name: getattr(self, name).to_dict() for name in PARTS})
-        return out
+        """Plain dict in the nested form (``None`` values kept; each part as a table)."""
+        return {**{name: getattr(self, name) for name in TOP_LEVEL},
+                **{name: getattr(self, name).to_dict() for name in PARTS}}
 
     def replace(self, **changes) -> "TrainConfig":
-        """A copy with ``changes`` applied (validated; a part may be given as a dict of its options)."""
-        check_keys(changes, "overrides")
-        for name in PARTS:
-            if isinstance(changes.get(name), dict):
-                changes[name] = dataclasses.replace(getattr(self, name), **changes[name])
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes`` applied (validated).
 
-    @classmethod
-    def from_dict(cls, data: dict, where: str = "config") -> "TrainConfig":
-        """Build from a dict, refusing unknown keys.
+        A change is a top-level field, a flat name of :data:`FLAT_KEYS` (``epochs=3``), or
+        a part as an instance or as a dict of the options to change (``optim={"epochs": 3}``).
 
         Raises:
             ConfigError: unknown keys or bad values.
         """
-        check_keys(data, where)
-        data = dict(data)
+        nested = nest(changes, "overrides")
+        try:
+            for name in PARTS:
+                if isinstance(nested.get(name), dict):
+                    nested[name] = dataclasses.replace(getattr(self, name), **nested[name])
+            return dataclasses.replace(self, **nested)
+        except TypeError as exc:
+            raise ConfigError(f"overrides: {exc}") from exc
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "config") -> "TrainConfig":
+        """Build from a nested, flat (older files and runs) or mixed dict, refusing unknown keys.
+
+        Raises:
+            ConfigError: unknown keys or bad values.
+        """
+        nested = nest(data, where)
         try:
             for name, part in PARTS.items():
-                if isinstance(data.get(name), dict):
-                    data[name] = part(**data[name])
-            return cls(**data)
+                if isinstance(nested.get(name), dict):
+                    nested[name] = part(**nested[name])
+            return cls(**nested)
         except TypeError as exc:
             raise ConfigError(f"{where}: {exc}") from exc
 
 
-def check_keys(data: dict, where: str) -> None:
-    """Refuse keys that are not :class:`TrainConfig` fields.
+def nest(data: dict, where: str | None = None) -> dict:
+    """``data`` with its flat keys moved into their tables (:data:`FLAT_KEYS`).
+
+    Args:
+        data (dict): Top-level fields, tables (dicts or part instances) and flat keys.
+        where (str, optional): The source, named in errors; ``None`` keeps unknown keys
+            (reading an older run's settings). (default: ``None``)
+
+    Returns:
+        dict: Top-level fields and one entry per table given (a part instance or a dict).
 
     Raises:
-        ConfigError: naming the unknown keys and ``where`` they came from.
+        ConfigError: unknown keys, or one setting given both flat and in its table.
     """
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(data) - known)
-    for name, part in PARTS.items():
-        value = data.get(name)
-        if isinstance(value, dict):
-            unknown += [f"{name}.{k}" for k in sorted(set(value) - {f.name for f in fields(part)})]
-        elif value is not None and not isinstance(value, part):
-            unknown.append(f"{name} (must be a [{name}] table)")
+    out: dict = {}
+    flat, unknown = {}, []
+    for key, value in data.items():
+        if key in PARTS and isinstance(value, (dict, PARTS[key])):
+            out[key] = dict(value) if isinstance(value, dict) else value
+            if isinstance(value, dict):
+                unknown += [f"{key}.{k}" for k in value if k not in _fields(PARTS[key])]
+        elif key in TOP_LEVEL:
+            out[key] = value
+        elif key in FLAT_KEYS:
+            flat[key] = value
+        else:
+            unknown.append(f"{key} (must be a [{key}] table)" if key in PARTS else key)
+    for key, value in flat.items():
+        part, name = FLAT_KEYS[key]
+        table = out.setdefault(part, {})
+        if not isinstance(table, dict) or name in table:
+            raise ConfigError(f"{where or 'config'}: {key} is given twice, flat and as {part}.{name}",
+                              hint=f"keep only {part}.{name} (the [{part}] table)")
+        table[name] = value
+    if unknown and where is not None:
+        raise _unknown_keys(unknown, where)
     if unknown:
-        parts = "; ".join(f"[{n}] keys: {', '.join(f.name for f in fields(p))}" for n, p in PARTS.items())
-        raise ConfigError(f"{where}: unknown config key(s): {', '.join(unknown)}",
-                          hint=f"known keys: {', '.join(sorted(known))}; {parts}")
+        out.update({key: data[key] for key in unknown if key in data})
+    return out
 
 
-def load_config_file(path: Path | str) -> dict:
-    """Read a TOML config file into a dict of :class:`TrainConfig` fields.
+def _fields(cls) -> list[str]:
+    return [f.name for f in fields(cls)]
 
-    Raises:
-        ConfigError: missing file, invalid TOML or unknown keys.
+
+def _unknown_keys(unknown: list[str], where: str) -> ConfigError:
+    """The error naming ``unknown`` keys, each with the closest known key, and every table's keys."""
+    known = [*TOP_LEVEL, *(f"{p}.{n}" for p, cls in PARTS.items() for n in _fields(cls))]
+    described = []
+    for key in unknown:
+        name = key.split(" ")[0]
+        close = difflib.get_close_matches(name, [*known, *FLAT_KEYS], n=1, cutoff=0.75)
+        if close and close[0] in FLAT_KEYS:
+            close = [".".join(FLAT_KEYS[close[0]])]
+        described.append(f"{key} (did you mean {close[0]}?)" if close and close[0] != name else key)
+    tables = "; ".join(f"[{p}] {', '.join(_fields(cls))}" for p, cls in PARTS.items())
+    return ConfigError(f"{where}: unknown config key(s): {', '.join(described)}",
+                       hint=f"top-level keys: {', '.join(TOP_LEVEL)}; tables: {tables}")
+
+
+def saved_settings(train: dict) -> dict:
+    """A run's saved settings (``config.json["train"]``: nested, or flat from an older run) by dotted name.
+
+    Returns:
+        dict: ``part.field`` (``optim.epochs``) or top-level name → value; keys this version
+        does not know are kept as they are.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    check_keys(data, str(path))
-    return data
+    out = {}
+    for key, value in nest(train).items():
+        if key in PARTS and isinstance(value, dict):
+            out.update({f"{key}.{name}": v for name, v in value.items()})
+        else:
+            out[key] = value
+    return out
 
 
 def resolve_config(config_file: Path | str | None, overrides: dict) -> TrainConfig:
     """Defaults, then the file, then the CLI options that were given (non-``None``).
 
     Args:
-        config_file (Path or str, optional): A TOML file.
-        overrides (dict): Option values; ``None`` means "not given".
+        config_file (Path or str, optional): A TOML file (nested tables, or older flat keys).
+        overrides (dict): Option values by flat name (:data:`FLAT_KEYS`) or top-level field;
+            ``None`` means "not given".
 
     Returns:
         TrainConfig: The resolved configuration.
+
+    Raises:
+        ConfigError: missing file, invalid TOML, unknown keys or bad values.
     """
-    data = load_config_file(config_file) if config_file else {}
-    nested = {name: dict(data.get(name) or {}) for name in PARTS}
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        part = next((name for name in PARTS if key.startswith(name + "_")), None)
-        if part is None:
-            data[key] = value
-        else:
-            nested[part][key[len(part) + 1:]] = value
-    data.update({name: values for name, values in nested.items() if values})
-    return TrainConfig.from_dict(data, str(config_file) if config_file else "options")
+    where = str(config_file) if config_file else "options"
+    data = nest(read_toml(config_file), where) if config_file else {}
+    for key, value in nest({k: v for k, v in overrides.items() if v is not None}, "options").items():
+        data[key] = {**data.get(key, {}), **value} if key in PARTS else value
+    return TrainConfig.from_dict(data, where)
 
 
-#: The nested parts of a :class:`TrainConfig`: TOML table (and CLI option prefix) → options class.
-PARTS = {"channel": ChannelOptions, "linking": LinkingOptions}
+#: The nested parts of a :class:`TrainConfig`: TOML table → options class.
+PARTS = {"data": DataOptions, "model": ModelOptions, "optim": OptimOptions, "knowledge": InjectionOptions,
+         "embed": EmbedOptions, "linking": LinkingOptions, "channel": ChannelOptions}
+#: The top-level fields of a :class:`TrainConfig`.
+TOP_LEVEL = ("seeds", "seed", "device", "threads")
+#: Parts whose flat names carry the table as a prefix (``embed_dim`` is ``embed.dim``); the
+#: other parts' flat names are their field names (``epochs`` is ``optim.epochs``).
+PREFIXED = ("embed", "linking", "channel")
+#: Flat names that are not derived from the field's name.
+RENAMED = {"knowledge": ("knowledge", "source"), "knowledge_control": ("knowledge", "control"),
+           "embed_negatives": ("embed", "num_negatives"), "embed_sampling": ("embed", "negatives")}
+#: Flat name (CLI option, older flat TOML key, older run's ``config.json`` key) → (table, field).
+FLAT_KEYS = {
+    **{(f"{part}_{name}" if part in PREFIXED else name): (part, name)
+       for part, cls in PARTS.items() for name in _fields(cls) if (part, name) not in RENAMED.values()},
+    **RENAMED,
+}

@@ -70,8 +70,8 @@ def neo4j_settings():
     FAILS (never skips) when the server cannot be reached: the real-Neo4j tests
     must run. ``make test`` starts the server; by hand: ``kgft neo4j start``.
     """
-    from kg.errors import Neo4jUnavailable
-    from kg.settings import Neo4jSettings
+    from core.errors import Neo4jUnavailable
+    from core.settings import Neo4jSettings
 
     settings = Neo4jSettings.from_env()
     if not settings.password:

@@ -14,7 +14,7 @@ from cli import cli
 from kg.align import CLOSE_MATCH, AlignResult, align_labels, source_of
 from kg.convert import convert_opinion_lexicon, convert_triples_tsv
 from kg.convert.namespaces import KG, KGFT, LEXICON
-from kg.errors import ConfigError
+from core.errors import ConfigError
 from kg.evidence import default_class_map, path_finder
 from kg.open_store import open_store
 

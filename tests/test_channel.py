@@ -138,7 +138,7 @@ def test_classifier_reads_concepts_beside_words_and_starts_from_the_vote():
 
 
 def test_channel_options_are_validated():
-    from kg.errors import ConfigError
+    from core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="channel.slots"):
         ChannelOptions(slots=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.train.metrics import classification_metrics, summarize_seeds
 

@@ -12,7 +12,7 @@ from rdflib.namespace import RDF, RDFS, SKOS
 from kg.convert import convert_mesh_tree, convert_opinion_lexicon, convert_triples_tsv
 from kg.convert.namespaces import KGFT, LEXICON, MESH, MESH_CATEGORY
 from kg.convert.tsv import entity_label, relation_label
-from kg.errors import DataError, ParseError
+from core.errors import DataError, ParseError
 
 TREE = (
     "\ufeffTree Number\tDesc Ui\tTerm\n"

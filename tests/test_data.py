@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from cli import cli
-from kg import settings
-from kg.data import DATASETS, DataFile, Dataset, cache_state, fetch, safe_extract, sha256_file
-from kg.data import registry
-from kg.errors import ChecksumError, DataError
+from core import settings
+from core.data import DATASETS, DataFile, Dataset, cache_state, fetch, safe_extract, sha256_file
+from core.data import registry
+from core.errors import ChecksumError, DataError
 
 
 def _sha(data: bytes) -> str:

@@ -38,8 +38,9 @@ def world(tmp_path_factory, ns):
     data = tiny_dataset(root / "reviews.csv", n=400)
     cmap = root / "classes.toml"
     cmap.write_text(class_map_toml(ns), encoding="utf-8")
-    config = TrainConfig(dataset=str(data), knowledge=str(root / "store"), epochs=12, embedding_dim=16, hidden=16,
-                         batch_size=16, lr=1e-2, min_freq=2, device="cpu", embed_epochs=10, threads=1)
+    config = TrainConfig().replace(dataset=str(data), knowledge=str(root / "store"), epochs=12, embedding_dim=16,
+                                   hidden=16, batch_size=16, lr=1e-2, min_freq=2, device="cpu", embed_epochs=10,
+                                   threads=1)
     train(config, root / "run")
     train(config.replace(baseline=True), root / "baseline")
     return {"root": root, "ttl": ttl, "store": root / "store", "run": root / "run",
@@ -144,17 +145,23 @@ def test_multi_word_entity_and_counterfactual(runner, world, ns):
     cf = exp["counterfactual"]
     assert cf["entity"] == top["iri"] and cf["token_indices"] == [7]
     # recompute independently: the same ids with the entity token replaced by <unk> (and, through the
-    # knowledge channel, no concepts at that position)
+    # knowledge channel, no concepts at that position; the n-gram head without the n-grams it is in)
     from model.train import collate
 
     run = load_trained_run(world["run"])
     split = run.encode_texts([TEXT_NEG])
+    original = torch.tensor([split.ids[0]])
     split.ids[0][7] = run.vocab.unk_index
     tokens, lengths, _, channel = collate(split, [0], run.vocab.pad_index)
     assert channel is not None and channel.concepts[0, 7].any()
     channel.concepts[0, 7] = 0
+    model, time = run.classifier, original.shape[1]
+    presence = torch.ones(1, 2 * time - 1)
+    presence[0, [7] + [time + j for j in range(time - 1) if 7 in (j, j + 1)]] = 0.0  # its unigram and bigrams
     with torch.no_grad():
-        probs = torch.softmax(run.classifier(tokens, lengths, channel), -1)[0].tolist()
+        ngram_logits = model.ngram_head(original, lengths, presence)
+        logits = model.forward_embedded(model.embed(tokens, channel), lengths, channel, ngram_logits)
+        probs = torch.softmax(logits, -1)[0].tolist()
     assert list(cf["probabilities"].values()) == pytest.approx(probs, abs=1e-6)
     assert cf["probability"] == pytest.approx(probs[exp["prediction"]["index"]], abs=1e-6)
     assert cf["change"] == pytest.approx(cf["probability"] - exp["prediction"]["probability"])

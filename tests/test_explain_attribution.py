@@ -7,13 +7,12 @@ import math
 import pytest
 import torch
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
 from model.attribution import (
     attribute_tokens,
     gauss_legendre,
     integrated_gradients,
     predict_proba,
-    replaced_embeddings,
 )
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 
@@ -83,6 +82,36 @@ def test_explicit_target_and_bad_target(tiny_model):
 
 def test_resetting_tokens_to_the_unk_row_equals_feeding_unk(tiny_model):
     ids = [2, 5, 7, 3]
-    vectors = replaced_embeddings(tiny_model, ids, [1, 3], baseline_index=1)
-    assert predict_proba(tiny_model, ids, vectors) == pytest.approx(predict_proba(tiny_model, [2, 1, 7, 1]))
-    assert predict_proba(tiny_model, ids, vectors) != pytest.approx(predict_proba(tiny_model, ids))
+    removed = predict_proba(tiny_model, ids, removed=[1, 3], baseline_index=1)
+    assert removed == pytest.approx(predict_proba(tiny_model, [2, 1, 7, 1]))
+    assert removed != pytest.approx(predict_proba(tiny_model, ids))
+
+
+@pytest.fixture
+def ngram_model():
+    torch.manual_seed(0)
+    model = BiLSTMClassifier(ClassifierConfig(vocab_size=12, num_classes=3, embedding_dim=6, hidden=8,
+                                              ngrams=2, ngram_buckets=64))
+    with torch.no_grad():
+        model.ngram_head.weight.weight.normal_(0.0, 2.0)  # trained-looking weights, not the zero start
+    return model
+
+
+def test_attributions_with_the_ngram_head_stay_complete_and_reach_its_tokens(ngram_model):
+    ids = [2, 5, 7, 3, 9]
+    res = attribute_tokens(ngram_model, ids, baseline_index=1, n_steps=64)
+    p = res.probabilities[res.target]
+    assert res.probability == pytest.approx(p, abs=1e-5)
+    assert sum(res.attributions) == pytest.approx(p - res.baseline_probability, abs=1e-3)
+    without = BiLSTMClassifier(ngram_model.config.__class__(**{**ngram_model.config.to_dict(), "ngrams": 0}))
+    without.load_state_dict({k: v for k, v in ngram_model.state_dict().items() if not k.startswith("ngram_head")})
+    plain = attribute_tokens(without, ids, baseline_index=1, n_steps=64)
+    assert res.attributions != pytest.approx(plain.attributions, abs=1e-3)
+
+
+def test_removing_tokens_also_removes_their_ngrams(ngram_model):
+    ids = [2, 5, 7, 3]
+    removed = predict_proba(ngram_model, ids, removed=[1], baseline_index=1)
+    fed_unk = predict_proba(ngram_model, [2, 1, 7, 3])
+    assert removed != pytest.approx(fed_unk)  # feeding <unk> keeps n-grams with <unk>; removal drops them
+    assert removed != pytest.approx(predict_proba(ngram_model, ids))

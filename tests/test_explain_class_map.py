@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.errors import ConfigError, DataError, ParseError
+from core.errors import ConfigError, DataError, ParseError
 from kg.evidence import default_class_map, load_class_map, shipped_class_maps
 
 

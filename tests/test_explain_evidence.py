@@ -127,7 +127,7 @@ def test_paths_on_neo4j_match_the_embedded_store(neo4j, embedded, namespace):
 
 
 def test_policy_validation():
-    from kg.errors import ConfigError
+    from core.errors import ConfigError
 
     with pytest.raises(ConfigError):
         PathPolicy(direction="up")

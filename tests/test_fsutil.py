@@ -1,10 +1,10 @@
-"""Tests for kg.fsutil (atomic writes)."""
+"""Tests for core.fsutil (atomic writes)."""
 
 import json
 
 import pytest
 
-from kg.fsutil import atomic_path, atomic_write, write_json_atomic, write_text_atomic
+from core.fsutil import atomic_path, atomic_write, write_json_atomic, write_text_atomic
 
 
 def _leftovers(directory, target):
@@ -76,8 +76,8 @@ def test_atomic_path_suffix_and_cleanup(tmp_path):
 
 
 def test_read_json_errors_name_the_file(tmp_path):
-    from kg.errors import DataError, ParseError
-    from kg.fsutil import read_json
+    from core.errors import DataError, ParseError
+    from core.fsutil import read_json
 
     good = write_json_atomic(tmp_path / "ok.json", [1])
     assert read_json(good) == [1]

@@ -11,35 +11,18 @@ import pytest
 import torch
 
 from cli import cli
-from kg.errors import ConfigError, DataError
+from core.errors import ConfigError, DataError
 from kg.graph import graph_from_named_triples, graph_from_store, load_triples_dir
-from model.kge import FilterIndex, TrainConfig, build_model, evaluate, filtered_ranks
+from kge_data import tiny_rows, write_triples
+from model.kge import FilterIndex, KgeConfig, build_model, evaluate, filtered_ranks
 
 # ----------------------------------------------------------------- helpers
 
 
-def _write_triples(root: Path, train, valid=(), test=()) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, rows in (("train", train), ("valid", valid), ("test", test)):
-        (root / f"{name}.txt").write_text("".join(f"{h}\t{r}\t{t}\n" for h, r, t in rows), encoding="utf-8")
-    return root
-
-
-def _tiny_rows(n_entities: int = 30, seed: int = 0):
-    """A small structured graph: a ring, a 'next-next' relation and a type relation."""
-    rows = []
-    for i in range(n_entities):
-        rows.append((f"e{i:02d}", "next", f"e{(i + 1) % n_entities:02d}"))
-        rows.append((f"e{i:02d}", "skip", f"e{(i + 2) % n_entities:02d}"))
-        rows.append((f"e{i:02d}", "type", f"class{i % 3}"))
-    random.Random(seed).shuffle(rows)
-    return rows[:-12], rows[-12:-6], rows[-6:]
-
-
 @pytest.fixture
 def tiny_dir(tmp_path) -> Path:
-    train, valid, test = _tiny_rows()
-    return _write_triples(tmp_path / "tiny", train, valid, test)
+    train, valid, test = tiny_rows()
+    return write_triples(tmp_path / "tiny", train, valid, test)
 
 
 class FixedScores(torch.nn.Module):
@@ -115,7 +98,7 @@ def test_ties_are_realistic_not_optimistic():
 def test_all_entity_scores_match_pairwise_scores(name):
     n, r = 7, 3
     edges = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
-    model = build_model(TrainConfig(model=name, dim=4, p_norm=2.0), n, r, edges, torch.tensor([0, 1, 2, 0]))
+    model = build_model(KgeConfig(model=name, dim=4, p_norm=2.0), n, r, edges, torch.tensor([0, 1, 2, 0]))
     model.eval()
     with torch.no_grad():
         model.begin_step()
@@ -212,13 +195,13 @@ def test_empty_graph_and_graph_without_relations(tmp_path):
         graph_from_store(FakeStore([]))
     with pytest.raises(DataError, match="no relations between entities"):
         graph_from_store(FakeStore([(URIRef("http://x/a"), RDFS.label, Literal("a"))]))
-    empty = _write_triples(tmp_path / "empty", [])
+    empty = write_triples(tmp_path / "empty", [])
     with pytest.raises(DataError, match="empty"):
         load_triples_dir(empty)
 
 
 def test_bad_triples_line_names_file_and_line(tmp_path, runner):
-    root = _write_triples(tmp_path / "bad", [("a", "r", "b")])
+    root = write_triples(tmp_path / "bad", [("a", "r", "b")])
     with (root / "train.txt").open("a") as f:
         f.write("only\ttwo\n")
     result = runner.invoke(cli, ["embed", "--triples", str(root), "--out", str(tmp_path / "run"), "-q"])
@@ -275,7 +258,7 @@ def test_resume_with_other_model_or_graph_fails_and_keeps_files(tiny_dir, tmp_pa
     result = runner.invoke(cli, base + ["--model", "rotate", "--resume"])
     assert result.exit_code != 0 and "cannot resume" in result.output and "model" in result.output
 
-    other = _write_triples(tmp_path / "other", [("x", "r", "y"), ("y", "r", "z")])
+    other = write_triples(tmp_path / "other", [("x", "r", "y"), ("y", "r", "z")])
     result = runner.invoke(cli, ["embed", "--triples", str(other), "--model", "transe", "--dim", "8",
                                  "--epochs", "2", "--out", str(out), "--resume", "-q"])
     assert result.exit_code != 0 and "vocabulary differs" in result.output
@@ -287,9 +270,9 @@ def test_resume_with_other_model_or_graph_fails_and_keeps_files(tiny_dir, tmp_pa
 
 @pytest.mark.parametrize("unseen_test", [False, True], ids=["no-test-file", "only-unseen-test-triples"])
 def test_cli_embed_without_a_test_split_reports_no_metrics(tmp_path, runner, unseen_test):
-    train, _, _ = _tiny_rows()
+    train, _, _ = tiny_rows()
     test = [("new1", "next", "new2")] if unseen_test else ()
-    root = _write_triples(tmp_path / "g", train, test=test)
+    root = write_triples(tmp_path / "g", train, test=test)
     if not unseen_test:
         (root / "valid.txt").unlink()
         (root / "test.txt").unlink()
@@ -451,14 +434,14 @@ def test_sparse_updates_are_decided_per_graph():
     from model.kge.config import SPARSE_MIN_ENTITIES
 
     big, small = SPARSE_MIN_ENTITIES, SPARSE_MIN_ENTITIES - 1
-    assert TrainConfig(model="transe").resolved(big).sparse is True
-    assert TrainConfig(model="rotate").resolved(small).sparse is False
-    assert TrainConfig(model="complex", loss="1vsall").resolved(big).sparse is False
-    assert TrainConfig(model="rgcn").resolved(big).sparse is False
-    assert TrainConfig(model="transe", sparse=False).resolved(big).sparse is False
-    assert TrainConfig(model="transe", sparse=True).resolved(small).sparse is True
+    assert KgeConfig(model="transe").resolved(big).sparse is True
+    assert KgeConfig(model="rotate").resolved(small).sparse is False
+    assert KgeConfig(model="complex", loss="1vsall").resolved(big).sparse is False
+    assert KgeConfig(model="rgcn").resolved(big).sparse is False
+    assert KgeConfig(model="transe", sparse=False).resolved(big).sparse is False
+    assert KgeConfig(model="transe", sparse=True).resolved(small).sparse is True
     with pytest.raises(ConfigError, match="sparse"):
-        TrainConfig(model="complex", loss="1vsall", sparse=True)
+        KgeConfig(model="complex", loss="1vsall", sparse=True)
 
 
 def test_cli_sparse_and_dense_flags_are_recorded(tiny_dir, tmp_path, runner):
@@ -507,9 +490,9 @@ def test_typed_negatives_come_from_each_relations_pool():
     _, nt = sample_negatives(heads.repeat(200), tails.repeat(200), 10, 4, gen, mixed, rels.repeat(200))
     assert set(nt.flatten().tolist()) - {5, 6, 7}  # the other half is uniform over all entities
     with pytest.raises(ConfigError, match="1vsall"):
-        TrainConfig(model="complex", loss="1vsall", negatives="typed")
+        KgeConfig(model="complex", loss="1vsall", negatives="typed")
     with pytest.raises(ConfigError, match="negative sampling"):
-        TrainConfig(negatives="hard")
+        KgeConfig(negatives="hard")
 
 
 def test_typed_negatives_train_through_the_cli(tiny_dir, tmp_path, runner):

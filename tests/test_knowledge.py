@@ -149,11 +149,11 @@ def test_baseline_and_shuffled_control_differ_only_where_they_should():
 
 
 def test_joint_kge_loss_trains_entity_vectors():
-    from model.kge import TrainConfig, build_model
+    from model.kge import KgeConfig, build_model
     from model.knowledge import JointKGELoss
 
     itos, index, table, alignment, cfg = _setup()
-    kcfg = TrainConfig(model="distmult", dim=6, num_negatives=2)
+    kcfg = KgeConfig(model="distmult", dim=6, num_negatives=2)
     kge = build_model(kcfg, len(index), 2)
     triples = torch.tensor([[2, 0, 0], [3, 1, 0], [1, 0, 2]])
     joint = JointKGELoss(kge, kcfg, triples, batch_size=3)

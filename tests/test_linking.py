@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.errors import DataError
+from core.errors import DataError
 from kg.linking import EntityLinker, Mention, TokenMention, coverage
 from model.text import Tokenizer
 
@@ -118,7 +118,7 @@ def test_mesh_preferred_terms_on_ohsumed(mirror):
     """The issue's reference: MeSH 2017 preferred terms link 99.8% of Ohsumed docs, ~10 descriptors each."""
     from kg.convert.mesh import read_mesh_tree
     from kg.convert.namespaces import MESH
-    from kg.data import fetch
+    from core.data import fetch
     from model.text import load_dataset
 
     _, terms, _ = read_mesh_tree(fetch("mesh-2017").files["mesh/2017MeshTree.txt"])
@@ -143,3 +143,22 @@ def test_plural_folding_matches_singular_and_plural_alike():
     assert plain.link(text) == []
     assert folded.without(["mesh:neo"]).link(text)[0].entities == ("mesh:therapy",)
     assert EntityLinker.from_labels(pairs, fold_plurals=True).options["fold_plurals"] is True
+
+
+def test_acronym_labels_match_only_words_in_capitals():
+    from kg.linking import EntityLinker
+    from model.text import Tokenizer
+
+    pairs = [("do:all", "ALL"), ("do:all", "acute lymphoblastic leukemia"), ("mesh:aids", "AIDS"),
+             ("mesh:hiv1", "HIV-1"), ("mesh:aid", "Aid"), ("mesh:dna", "DNA Repair")]
+    linker = EntityLinker.from_labels(pairs, fold_plurals=True)
+    text = "In ALL patients, all of them had AIDS and HIV-1; first aids; dna repair"
+    found = [(m.surface, m.entities) for m in linker.link(text)]
+    assert found == [("ALL", ("do:all",)), ("AIDS", ("mesh:aids",)), ("HIV-1", ("mesh:hiv1",)),
+                     ("aids", ("mesh:aid",)), ("dna repair", ("mesh:dna",))]
+    words, cased = Tokenizer().tokenize_with_case(text)
+    assert words == Tokenizer().tokenize(text) and cased[1] == "ALL"
+    by_tokens = [(cased[m.start], m.entities) for m in linker.link_tokens(cased)]
+    assert by_tokens == [(s.split("-")[0].split(" ")[0], e) for s, e in found]
+    assert [m.entities for m in linker.link_tokens(words)] == [("mesh:aid",), ("mesh:aid",), ("mesh:dna",)]
+    assert linker.unlinked([("ALL", None)]).link(text)[0].surface == "AIDS"

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg.errors import ConfigError, ParseError, ServerError, StoreError
+from core.errors import ConfigError, ParseError, ServerError, StoreError
 from kg.neo4j_server import plugin
 from kg.neo4j_store import Neo4jStore
 from kg.neo4j_store.importer import file_sha256

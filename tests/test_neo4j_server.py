@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cli import cli
-from kg.errors import ServerError
+from core.errors import ServerError
 from kg.neo4j_server import ServerLayout, resolve_classpath
 
 TEST_PASSWORD = "kgft-lifecycle-test-pw"

@@ -2,7 +2,9 @@
 
 A costly query (an 8-way cross join over 13 triples: 13^8 rows to count)
 would run for hours; it must stop at ``--timeout``, on SIGINT and on SIGTERM
-with a one-line error, and leave the store usable. Federated SERVICE only
+with a one-line error, and leave the store usable. So must a costly update
+(``--write``), which must then leave the store exactly as it was, although its
+first operation had already inserted a triple. Federated SERVICE only
 ever targets 127.0.0.1 here: a closed port, or a socket that never answers.
 """
 
@@ -19,13 +21,17 @@ import pytest
 
 from cli import cli
 from kg.embedded import EmbeddedStore
-from kg.errors import StoreError
+from core.errors import StoreError
 from kg.store_lock import StoreLock
 
 ROOT = Path(__file__).resolve().parents[1]
 COSTLY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
           "?m ?n1 ?o . ?p ?q ?r . ?s ?t ?u . ?v ?w ?x }")
 SMALL = "SELECT ?s WHERE { ?s <http://ex.org/p> <http://ex.org/o3> }"
+INSERT = "INSERT DATA { <http://ex.org/new> <http://ex.org/p> <http://ex.org/o> }"
+COSTLY_UPDATE = (f"{INSERT} ; INSERT {{ ?a <http://ex.org/q> ?c }} WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
+                 "?j ?k ?l . ?m ?n1 ?o . ?p ?q ?r . ?s ?t ?u . ?v ?w ?x }")
+ORIGINAL = {f"<http://ex.org/s{i}> <http://ex.org/p> <http://ex.org/o{i}> ." for i in range(13)}
 
 
 @pytest.fixture
@@ -54,6 +60,19 @@ def assert_small_query_works(runner, store_dir: Path) -> None:
     assert result.exit_code == 0 and result.output == "s\nhttp://ex.org/s3\n", result.output
 
 
+def assert_unchanged_and_writable(runner, store_dir: Path, tmp_path: Path) -> None:
+    """The store holds exactly its 13 triples, and an update (from a new process: no stale lock) still writes."""
+    out = tmp_path / "export.nt"
+    result = runner.invoke(cli, ["ontology", "export", "--store", str(store_dir), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert set(out.read_text(encoding="utf-8").splitlines()) == ORIGINAL
+    assert_small_query_works(runner, store_dir)
+    result = subprocess.run([sys.executable, "-c", "import cli; cli.cli()", "query", "sparql", INSERT,
+                             "--store", str(store_dir), "--write", "--format", "csv"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout == "triples_added\n1\n", (result.stdout, result.stderr)
+
+
 def free_port() -> int:
     """A local port nothing listens on."""
     with socket.socket() as sock:
@@ -80,6 +99,36 @@ def test_costly_query_stops_at_the_timeout_and_the_store_stays_usable(runner, st
     assert "SPARQL query stopped after 1 s (--timeout)" in line and "--timeout 0" not in line
     assert time.perf_counter() - start < 30  # not the hours the query needs
     assert_small_query_works(runner, store_dir)
+
+
+def test_costly_update_stops_at_the_timeout_and_writes_nothing(runner, store_dir, tmp_path):
+    start = time.perf_counter()
+    line = one_line_error(sparql(runner, store_dir, COSTLY_UPDATE, "--write", "--timeout", "1"))
+    assert "SPARQL update stopped after 1 s (--timeout); nothing was written" in line
+    assert time.perf_counter() - start < 30
+    assert_unchanged_and_writable(runner, store_dir, tmp_path)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="finding the worker process needs Linux /proc")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_a_running_update_and_nothing_is_written(runner, store_dir, tmp_path, signum):
+    proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.cli()", "query", "sparql", COSTLY_UPDATE,
+                             "--store", str(store_dir), "--write", "--timeout", "120"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while worker_of(proc.pid) is None:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.5)  # the update is running (its INSERT DATA applied, uncommitted)
+        line = one_line_error(sparql(runner, store_dir, SMALL))
+        assert "is in use by another process" in line  # the writer lock is held throughout
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1 and err == "Error: interrupted\n" and out == "", (proc.returncode, out, err)
+    assert_unchanged_and_writable(runner, store_dir, tmp_path)
 
 
 def test_timeout_must_not_be_negative(runner, store_dir):

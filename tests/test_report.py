@@ -12,7 +12,7 @@ from cli import cli
 from model.train.metrics import classification_metrics
 from pipelines.report import report
 from pipelines.train import SeedResult, TrainResult
-from pipelines.train_config import TrainConfig
+from pipelines.train_config import TrainConfig, saved_settings
 from toy_data import POLARITY_ONTOLOGY, write_sentiment_csv
 
 LABELS = ["neg", "pos"]
@@ -32,8 +32,8 @@ def make_run(path: Path, arm: str, accuracies: list[float], fraction: float = 1.
     """A finished run directory written by the train pipeline's own TrainResult (same files, same format)."""
     switches = {"baseline": {"baseline": True}, "knowledge": {},
                 "shuffled": {"knowledge_control": "shuffled"}}[arm]
-    config = TrainConfig(dataset=dataset, knowledge="runs/kge", train_fraction=fraction, seeds=len(accuracies),
-                         **{**switches, **overrides})
+    config = TrainConfig().replace(dataset=dataset, knowledge="runs/kge", train_fraction=fraction,
+                                   seeds=len(accuracies), **{**switches, **overrides})
     seeds = [SeedResult(i, {"best_epoch": 1, "epochs_run": 2, "history": []}, _seed_test(a), 1.0)
              for i, a in enumerate(accuracies)]
     from pipelines.train import aggregate
@@ -112,7 +112,7 @@ def test_report_notes_hyperparameter_mismatch_and_target_not_met(tmp_path):
     assert t["lift"] == 5.0 and t["lift_met"] is False
     md = result.markdown()
     assert "+5.00 (goal ≥ +10: not met)" in md and "-10.00 (not met)" in md
-    assert "ohsumed at 100%: settings differ between runs: lr" in md
+    assert "ohsumed at 100%: settings differ between runs: optim.lr" in md
     assert "not measured" in md
 
 
@@ -207,8 +207,8 @@ files = [{json.dumps(str(tmp_path / "toy.ttl"))}]
     assert summary["knowledge"]["toyonto"]["store_triples"] > 10
     configs = [json.loads((Path(r["run_dir"]) / "config.json").read_text()) for r in summary["runs"]]
     assert [c["kind"] for c in configs[:3]] == ["baseline", "knowledge", "shuffled"]
-    drop = {"baseline", "knowledge_control"}
-    assert len({json.dumps({k: v for k, v in c["train"].items() if k not in drop}, sort_keys=True)
+    drop = {"knowledge.baseline", "knowledge.control"}
+    assert len({json.dumps({k: v for k, v in saved_settings(c["train"]).items() if k not in drop}, sort_keys=True)
                 for c in configs[:3]}) == 1  # identical settings across arms except the switches
     assert configs[0]["dataset"]["train"]["size"] < configs[3]["dataset"]["train"]["size"]
     md = (out / "report" / "report.md").read_text(encoding="utf-8")

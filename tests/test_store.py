@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Literal, URIRef
 
-from kg.errors import ParseError
+from core.errors import ParseError
 from kg.evidence import PathPolicy, path_finder
 from kg.store_protocol import LABEL_PREDICATES, Store
 

@@ -6,9 +6,10 @@ import gzip
 
 import pytest
 
+import kg.bulk_load
 import kg.embedded
 from kg.embedded import EmbeddedStore
-from kg.errors import ParseError, StoreError
+from core.errors import ParseError, StoreError
 from kg.parse import detect_format
 
 NT = "".join(f'<http://e/s{i}> <http://e/p> "v{i}" .\n' for i in range(50))
@@ -25,8 +26,8 @@ def import_path(request, monkeypatch):
     elif request.param == "concurrent-chunks":
         # ~100-byte chunks: many bulk loads in flight on several threads.
         monkeypatch.setattr(kg.embedded, "BUFFER_QUADS", 10)
-        monkeypatch.setattr(kg.embedded, "CHUNK_BYTES", 100)
-        monkeypatch.setattr(kg.embedded, "LOAD_THREADS", 3)
+        monkeypatch.setattr(kg.bulk_load, "CHUNK_BYTES", 100)
+        monkeypatch.setattr(kg.bulk_load, "LOAD_THREADS", 3)
     return request.param
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.errors import ConfigError, DataError, ParseError
+from core.errors import ConfigError, DataError, ParseError
 from model.text import Example, Tokenizer, Vocab, load_dataset
 
 

@@ -77,7 +77,7 @@ def test_train_logs_an_mlflow_run_equal_to_its_run_files(runner, tmp_path, monke
     assert run.info.status == "FINISHED" and run.info.run_name == "run"
     config = json.loads((out / "config.json").read_text())
     assert run.data.params["kind"] == "baseline" == config["kind"]
-    assert run.data.params["train.epochs"] == "2"
+    assert run.data.params["train.optim.epochs"] == "2"
     for tag, values in expected_epochs(out).items():
         logged = {m.step: m.value for m in client.get_metric_history(run.info.run_id, tag)}
         assert logged == pytest.approx(values, rel=1e-6), tag

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from cli import cli
-from kg.errors import ModelError
+from core.errors import ModelError
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.knowledge import KnowledgeAugmentedClassifier
 from model.train import EncodedSplit, Trainer, TrainSettings
@@ -212,7 +212,7 @@ def test_config_file_and_cli_overrides(runner, tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text('dataset = "x.csv"\nepochs = 7\nhidden = 32\n')
     config = resolve_config(cfg, {"epochs": 2, "hidden": None})
-    assert (config.dataset, config.epochs, config.hidden) == ("x.csv", 2, 32)
+    assert (config.data.dataset, config.optim.epochs, config.model.hidden) == ("x.csv", 2, 32)
     cfg.write_text('dataset = "x.csv"\nepoch = 7\n')
     res = runner.invoke(cli, ["train", "--config", str(cfg), "--out", str(tmp_path / "r")])
     assert res.exit_code == 1
@@ -264,7 +264,7 @@ def test_pooling_and_class_weight_options(runner, tmp_path):
                               "--class-weight", "balanced", *FAST])
     assert res.exit_code == 0, res.output
     config = json.loads((out / "config.json").read_text())
-    assert (config["train"]["pooling"], config["train"]["class_weight"]) == ("max", "balanced")
+    assert (config["train"]["model"]["pooling"], config["train"]["optim"]["class_weight"]) == ("max", "balanced")
     res = runner.invoke(cli, ["evaluate", str(out), "--json"])  # the saved model rebuilds with max pooling
     assert res.exit_code == 0, res.output
     res = runner.invoke(cli, ["train", "--dataset", str(data), "--out", str(tmp_path / "bad"), "--pooling", "attention"])
@@ -279,8 +279,8 @@ def test_resume_without_a_checkpoint_seeds_like_a_fresh_run(tmp_path):
     from pipelines.train_config import TrainConfig
 
     data = _write_csv(tmp_path / "reviews.csv")
-    config = TrainConfig(dataset=str(data), epochs=2, embedding_dim=8, hidden=8, batch_size=16, device="cpu",
-                         dropout=0.3)
+    config = TrainConfig().replace(dataset=str(data), epochs=2, embedding_dim=8, hidden=8, batch_size=16,
+                                   device="cpu", dropout=0.3)
     fresh = train(config, tmp_path / "fresh", resume=False)
     torch.manual_seed(12345)  # whatever the caller's RNG state was
     resumed = train(config, tmp_path / "resumed", resume=True)
@@ -292,7 +292,7 @@ def test_resume_without_a_checkpoint_seeds_like_a_fresh_run(tmp_path):
 
 @pytest.mark.parametrize("option, value, message", [
     ("--lr", "-1", "lr must be"), ("--lr", "nan", "lr must be"), ("--lr", "inf", "lr must be"),
-    ("--threads", "0", "threads must be at least 1"), ("--embedding-dropout", "1.5", "embedding-dropout must be"),
+    ("--threads", "0", "threads must be at least 1"), ("--embedding-dropout", "1.5", "model.embedding_dropout must be"),
     ("--vote", "-2", "channel.vote must be"), ("--max-entity-share", "0", "max_entity_share must be"),
 ])
 def test_numeric_options_are_checked_before_anything_is_written(runner, tmp_path, option, value, message):

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from cli import cli
-from kg.errors import ConfigError
+from core.errors import ConfigError
 from kg.linking import EntityLinker
 from model.knowledge.encoder import TextEncoder
 from model.text import Tokenizer, Vocab

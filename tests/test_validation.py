@@ -1,4 +1,4 @@
-"""Tests for kg.validation."""
+"""Tests for core.validation."""
 
 import pytest
 
@@ -6,8 +6,8 @@ import pytest
 def test_require_at_least_one_names_the_option():
     from types import SimpleNamespace
 
-    from kg.errors import ConfigError
-    from kg.validation import require_at_least_one
+    from core.errors import ConfigError
+    from core.validation import require_at_least_one
 
     cfg = SimpleNamespace(batch_size=4, max_len=0)
     require_at_least_one(cfg, ("batch_size",))

@@ -1,3 +1,3 @@
 """Expert annotation: a checked file of statements (:mod:`~kg.annotations.fileformat`), kept with their
-provenance in a named graph of the embedded store (:mod:`~kg.annotations.graph`), and what the linker
-and the classifier take from them (:mod:`~kg.annotations.hooks`)."""
+provenance in the embedded store (:mod:`~kg.annotations.graph`) or on Neo4j (:mod:`~kg.annotations.neo4j`),
+and what the linker, the classifier and explanations take from them (:mod:`~kg.annotations.hooks`)."""

@@ -1,4 +1,5 @@
-"""Applying and removing annotation files: every check first, then the writes (:mod:`kg.annotations.graph`).
+"""Applying and removing annotation files: every check first, then the writes, on either store
+(:func:`kg.annotations.graph.annotation_store`).
 
 Applying a file again changes nothing; applying it after an edit replaces
 what it applied before (rows gone from it are removed). A ``triple`` row adds
@@ -15,8 +16,8 @@ from pathlib import Path
 
 from kg.annotations.conflicts import check_conflicts
 from kg.annotations.fileformat import Annotation, read_annotations
-from kg.annotations.graph import StoredAnnotation, annotation_id, node_quads, statement_quad, stored_annotations
-from kg.errors import DataError, ParseError
+from kg.annotations.graph import AnnotationStore, StoredAnnotation, annotation_id, annotation_store, stored_annotations
+from core.errors import DataError, ParseError
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,11 @@ class ApplyResult:
     triples_added: int
 
 
-def _check_concepts(store, rows: list[Annotation], path: Path) -> None:
+def _check_concepts(held: AnnotationStore, rows: list[Annotation], path: Path) -> None:
     """Refuse a ``link`` or ``class`` row whose concept the graph says nothing about."""
-    import pyoxigraph as ox
-
-    default = ox.DefaultGraph()
+    unknown = held.unknown_concepts({row.object for row in rows if row.kind in ("link", "class")})
     for row in rows:
-        if row.kind in ("link", "class") and next(
-                iter(store.oxigraph.quads_for_pattern(ox.NamedNode(row.object), None, None, default)), None) is None:
+        if row.kind in ("link", "class") and row.object in unknown:
             raise ParseError(path, f"unknown concept <{row.object}>: the store holds no statement about it", row.line,
                              hint="import the ontology that defines it, fix the IRI, or pass --allow-new")
 
@@ -54,7 +52,7 @@ def apply_file(store, path: Path | str, allow_new: bool = False) -> ApplyResult:
     """Check a whole annotation file against itself and the store, then write it (or nothing).
 
     Args:
-        store (EmbeddedStore): The store (opened for writing).
+        store (Store): The embedded store (opened for writing) or Neo4j.
         path (Path or str): The annotation file.
         allow_new (bool): Accept ``link``/``class`` concepts the store holds nothing about. (default: ``False``)
 
@@ -68,29 +66,31 @@ def apply_file(store, path: Path | str, allow_new: bool = False) -> ApplyResult:
     """
     path = Path(path)
     rows = read_annotations(path)
-    existing = stored_annotations(store)
+    held = annotation_store(store)
+    existing = held.annotations()
     check_conflicts([s.annotation for s in existing if s.annotation.source != path.name] + rows, path)
     if not allow_new:
-        _check_concepts(store, rows, path)
+        _check_concepts(held, rows, path)
     earlier = {s.id: s for s in existing if s.annotation.source == path.name}
-    wanted = _stored(store, rows, earlier, existing)
+    fresh_rows = [row for row in rows if annotation_id(row) not in earlier]
+    in_graph = held.held(fresh_rows)
+    wanted = _stored(rows, earlier, existing, in_graph)
     kept = {w.id for w in wanted}
     gone = [s for node, s in earlier.items() if node not in kept]
-    fresh = [w.annotation for w in wanted if w.id not in earlier]
-    statements = {statement_quad(row) for row in fresh if row.kind == "triple"}
-    triples_added = sum(1 for quad in statements if quad not in store.oxigraph)
-    _rewrite(store, list(earlier.values()), wanted, statements)
-    _retract(store, gone)
-    return ApplyResult(path.name, len(rows), len(fresh), len(gone), triples_added)
+    add = [row for row in fresh_rows if row.kind == "triple" and row.statement not in in_graph]
+    remaining = [s for s in existing if s.id not in earlier] + wanted
+    held.commit(list(earlier.values()), wanted, add, _orphaned(gone, remaining))
+    return ApplyResult(path.name, len(rows), len(fresh_rows), len(gone), len(add))
 
 
-def _stored(store, rows: list[Annotation], earlier: dict, existing: list) -> list[StoredAnnotation]:
-    """``rows`` as stored (``earlier``: this file's stored rows by id, ``existing``: all stored rows).
+def _stored(rows: list[Annotation], earlier: dict, existing: list, in_graph: set) -> list[StoredAnnotation]:
+    """``rows`` as stored (``earlier``: this file's stored rows by id, ``existing``: all stored rows,
+    ``in_graph``: the statements of the new ``triple`` rows the graph holds).
 
     A row applied before keeps its time and what the graph held before it.
     """
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    stated = {statement_quad(s.annotation) for s in existing if s.annotation.kind == "triple"}
+    stated = {s.annotation.statement for s in existing if s.annotation.kind == "triple"}
     result = []
     for row in rows:
         node = annotation_id(row)
@@ -98,32 +98,31 @@ def _stored(store, rows: list[Annotation], earlier: dict, existing: list) -> lis
         if before is not None:
             result.append(StoredAnnotation(node, row, before.time, before.preexisting))
         else:
-            statement = statement_quad(row) if row.kind == "triple" else None
-            preexisting = statement is not None and statement in store.oxigraph and statement not in stated
+            preexisting = row.statement in in_graph and row.statement not in stated
             result.append(StoredAnnotation(node, row, now, preexisting))
     return result
 
 
-def _rewrite(store, old: list[StoredAnnotation], new: list[StoredAnnotation], statements: set) -> None:
-    """Replace the quads of ``old`` nodes by those of ``new`` ones (writing only the difference)."""
-    before = set().union(*(node_quads(s) for s in old))
-    after = set().union(*(node_quads(s) for s in new))
-    for quad in before - after:
-        store.oxigraph.remove(quad)
-    store.oxigraph.extend(list(after - before) + list(statements))
+def _orphaned(gone: list[StoredAnnotation], remaining: list[StoredAnnotation]) -> list[Annotation]:
+    """The ``triple`` rows of ``gone`` whose statement only they added (no ``remaining`` row states it)."""
+    still = {s.annotation.statement for s in remaining if s.annotation.kind == "triple"}
+    drop: dict[tuple, Annotation] = {}
+    for stored in gone:
+        row = stored.annotation
+        if row.kind == "triple" and not stored.preexisting and row.statement not in still:
+            drop.setdefault(row.statement, row)
+    return list(drop.values())
 
 
-def _retract(store, gone: list[StoredAnnotation]) -> None:
-    """Remove the nodes of ``gone`` (already gone from the graph or not) and the statements only they added."""
-    for stored in gone:
-        for quad in node_quads(stored):
-            store.oxigraph.remove(quad)
-    still = {statement_quad(s.annotation) for s in stored_annotations(store) if s.annotation.kind == "triple"}
-    for stored in gone:
-        if stored.annotation.kind == "triple" and not stored.preexisting:
-            statement = statement_quad(stored.annotation)
-            if statement not in still:
-                store.oxigraph.remove(statement)
+def _remove(store, gone_ids: set[str]) -> int:
+    """Remove the stored annotations whose ids are in ``gone_ids``; returns how many there were."""
+    held = annotation_store(store)
+    existing = held.annotations()
+    gone = [s for s in existing if s.id in gone_ids]
+    remaining = [s for s in existing if s.id not in gone_ids]
+    if gone:
+        held.commit(gone, [], [], _orphaned(gone, remaining))
+    return len(gone)
 
 
 def remove_source(store, source: str) -> int:
@@ -136,13 +135,12 @@ def remove_source(store, source: str) -> int:
         DataError: the store holds no annotation from ``source``.
     """
     existing = stored_annotations(store)
-    gone = [s for s in existing if s.annotation.source == source]
+    gone = {s.id for s in existing if s.annotation.source == source}
     if not gone:
         sources = sorted({s.annotation.source for s in existing})
         raise DataError(f"no annotations from {source!r} in the store",
                         hint=f"sources: {', '.join(sources)}" if sources else "the store holds no annotations")
-    _retract(store, gone)
-    return len(gone)
+    return _remove(store, gone)
 
 
 def remove_file(store, path: Path | str) -> int:
@@ -154,7 +152,4 @@ def remove_file(store, path: Path | str) -> int:
     Raises:
         ParseError: the file is malformed (nothing is removed).
     """
-    ids = {annotation_id(row) for row in read_annotations(path)}
-    gone = [s for s in stored_annotations(store) if s.id in ids]
-    _retract(store, gone)
-    return len(gone)
+    return _remove(store, {annotation_id(row) for row in read_annotations(path)})

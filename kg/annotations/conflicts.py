@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from kg.errors import ParseError
+from core.errors import ParseError
 
 if TYPE_CHECKING:
     from kg.annotations.fileformat import Annotation

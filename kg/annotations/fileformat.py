@@ -2,7 +2,9 @@
 
 A TSV file (CSV when its name ends in ``.csv``) with a header naming the
 columns ``kind``, ``subject``, ``object`` and, optionally, ``predicate``,
-``author`` and ``note``; blank lines and lines starting with ``#`` are skipped.
+``author``, ``note``, ``score`` and ``reason`` (the last two: a proposal's
+confidence in [0, 1] and why it was made, as ``kgft annotate suggest`` writes
+them; they are not stored with the annotation); blank lines and lines starting with ``#`` are skipped.
 Kinds:
 
 - ``link``: ``subject`` is a phrase that names the concept IRI ``object``
@@ -28,14 +30,16 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from kg.annotations.conflicts import check_conflicts
-from kg.errors import DataError, ParseError
+from core.errors import DataError, ParseError
 
 KINDS = ("link", "unlink", "class", "triple")
 #: Columns every file has, and those it may have.
 REQUIRED_COLUMNS = ("kind", "subject", "object")
-OPTIONAL_COLUMNS = ("predicate", "author", "note")
-#: The column order :func:`write_annotations` uses.
+OPTIONAL_COLUMNS = ("predicate", "author", "note", "score", "reason")
+#: The column order :func:`write_annotations` uses (and the stored fields of a row).
 COLUMNS = ("kind", "subject", "predicate", "object", "author", "note")
+#: The proposal columns, written only when a row has a score or a reason.
+PROPOSAL_COLUMNS = ("score", "reason")
 #: The ``unlink`` object meaning "any concept".
 ANY_CONCEPT = "*"
 _LITERAL = re.compile(r'"(.*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*))?', re.S)
@@ -56,6 +60,8 @@ class Annotation:
         note (str): Free text (may be ``""``).
         source (str): The file name it comes from.
         line (int): Its line in that file.
+        score (float, optional): A proposal's confidence in [0, 1]. (default: ``None``)
+        reason (str): Why it was proposed (may be ``""``).
     """
 
     kind: str
@@ -66,6 +72,8 @@ class Annotation:
     note: str = ""
     source: str = ""
     line: int = 0
+    score: float | None = None
+    reason: str = ""
 
     @property
     def statement(self) -> tuple[str, str, str, str]:
@@ -103,6 +111,19 @@ def check_iri(cell: str, role: str) -> str:
     except ValueError as exc:
         raise ValueError(f"{role} {cell!r} is not an absolute IRI ({exc})") from None
     return cell
+
+
+def _score(cell: str) -> float | None:
+    """A ``score`` cell as a number in [0, 1] (``None`` when empty); ``ValueError`` otherwise."""
+    if not cell:
+        return None
+    try:
+        value = float(cell)
+    except ValueError:
+        raise ValueError(f"score {cell!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise ValueError(f"score {cell!r} is not between 0 and 1")
+    return value
 
 
 def _checked(row: Annotation) -> Annotation:
@@ -152,7 +173,7 @@ def _header(path: Path, line: int, cells: list[str]) -> list[str]:
     names = [cell.strip().lower() for cell in cells]
     for name in names:
         if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
-            raise ParseError(path, f"unknown column {name!r} (columns: {', '.join(COLUMNS)})", line,
+            raise ParseError(path, f"unknown column {name!r} (columns: {', '.join(COLUMNS + PROPOSAL_COLUMNS)})", line,
                              hint=_FORMAT_HINT)
     for name in REQUIRED_COLUMNS:
         if name not in names:
@@ -193,11 +214,19 @@ def read_annotations(path: Path | str) -> list[Annotation]:
         if values["kind"] not in KINDS:
             raise ParseError(path, f"unknown kind {values['kind']!r} (kinds: {', '.join(KINDS)})", line)
         try:
+            values["score"] = _score(values.get("score", ""))
             annotations.append(_checked(Annotation(**values, source=path.name, line=line)))
         except ValueError as exc:
             raise ParseError(path, str(exc), line, hint=_FORMAT_HINT) from None
     check_conflicts(annotations, path)
     return annotations
+
+
+def _cell(row: Annotation, name: str) -> str:
+    """One cell of ``row`` as :func:`write_annotations` writes it."""
+    if name == "score":
+        return "" if row.score is None else f"{row.score:.4f}"
+    return getattr(row, name) or (ANY_CONCEPT if name == "object" else "")
 
 
 def write_annotations(annotations: Iterable[Annotation], path: Path | str) -> int:
@@ -206,17 +235,19 @@ def write_annotations(annotations: Iterable[Annotation], path: Path | str) -> in
     Returns:
         int: The rows written.
     """
-    from kg.fsutil import atomic_write
+    from core.fsutil import atomic_write
 
     path = Path(path)
-    rows = [[getattr(row, name) or (ANY_CONCEPT if name == "object" else "") for name in COLUMNS]
-            for row in annotations]
+    annotations = list(annotations)
+    proposals = any(row.score is not None or row.reason for row in annotations)
+    columns = COLUMNS + (PROPOSAL_COLUMNS if proposals else ())
+    rows = [[_cell(row, name) for name in columns] for row in annotations]
     try:
         with atomic_write(path) as handle:
             if path.suffix.lower() == ".csv":
-                csv.writer(handle, lineterminator="\n").writerows([list(COLUMNS)] + rows)
+                csv.writer(handle, lineterminator="\n").writerows([list(columns)] + rows)
             else:
-                handle.writelines("\t".join(cells) + "\n" for cells in [list(COLUMNS)] + rows)
+                handle.writelines("\t".join(cells) + "\n" for cells in [list(columns)] + rows)
     except OSError as exc:
         raise DataError(f"cannot write {path}: {exc}") from exc
     return len(rows)

@@ -11,6 +11,11 @@ statement, so the same row applied again is the same node. The named graph is
 never part of kgft's single graph (the default graph: counts, stats, labels,
 export); only a ``triple`` row's statement goes there too
 (:mod:`kg.annotations.apply`).
+
+The Neo4j store keeps the same rows as ``:_KgftAnnotation`` nodes
+(:mod:`kg.annotations.neo4j`); :func:`annotation_store` gives either store's
+:class:`AnnotationStore`, which :mod:`kg.annotations.apply` and every reader
+use.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterable, Protocol
 
 from kg.annotations.fileformat import COLUMNS, Annotation, is_literal, literal_cell, parse_literal, write_annotations
 
@@ -109,30 +115,101 @@ def _cell(term, kind: str, name: str) -> str:
     return term.value
 
 
-def stored_annotations(store) -> list[StoredAnnotation]:
-    """Every annotation the store holds, ordered by file name and line.
+class AnnotationStore(Protocol):
+    """What each store offers the annotations (the embedded store: :class:`EmbeddedAnnotations`;
+    Neo4j: :class:`kg.annotations.neo4j.Neo4jAnnotations`)."""
+
+    def annotations(self) -> list[StoredAnnotation]:
+        """Every annotation the store holds, ordered by file name and line."""
+        ...
+
+    def unknown_concepts(self, iris: Iterable[str]) -> set[str]:
+        """The IRIs among ``iris`` the graph holds no statement about."""
+        ...
+
+    def held(self, rows: Iterable[Annotation]) -> set[tuple]:
+        """The statements (:attr:`Annotation.statement`) of the ``triple`` rows the graph holds."""
+        ...
+
+    def commit(self, before: list[StoredAnnotation], after: list[StoredAnnotation],
+               add: list[Annotation], drop: list[Annotation]) -> None:
+        """Replace the annotations ``before`` by ``after``, add the statements of the ``triple`` rows
+        ``add`` and remove those of ``drop``."""
+        ...
+
+
+class EmbeddedAnnotations:
+    """Annotations in the embedded store's named graph :data:`ANNOTATIONS_GRAPH_IRI`.
 
     Args:
         store (EmbeddedStore): The store.
     """
-    nodes: dict[str, dict] = {}
-    for quad in store.oxigraph.quads_for_pattern(None, None, None, annotations_graph()):
-        nodes.setdefault(quad.subject.value, {})[quad.predicate.value.removeprefix(VOCAB)] = quad.object
-    found = []
-    for node, values in nodes.items():
-        kind = values["kind"].value
-        cells = {name: _cell(values[name], kind, name) for name in COLUMNS + ("source",) if name in values}
-        row = Annotation(**{"object": "", **cells}, line=int(values["line"].value))
-        found.append(StoredAnnotation(node, row, values["time"].value,
-                                      "preexisting" in values and values["preexisting"].value == "true"))
-    return sorted(found, key=lambda s: (s.annotation.source, s.annotation.line, s.id))
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def annotations(self) -> list[StoredAnnotation]:
+        """Every annotation the store holds, ordered by file name and line."""
+        nodes: dict[str, dict] = {}
+        for quad in self.store.oxigraph.quads_for_pattern(None, None, None, annotations_graph()):
+            nodes.setdefault(quad.subject.value, {})[quad.predicate.value.removeprefix(VOCAB)] = quad.object
+        found = []
+        for node, values in nodes.items():
+            kind = values["kind"].value
+            cells = {name: _cell(values[name], kind, name) for name in COLUMNS + ("source",) if name in values}
+            row = Annotation(**{"object": "", **cells}, line=int(values["line"].value))
+            found.append(StoredAnnotation(node, row, values["time"].value,
+                                          "preexisting" in values and values["preexisting"].value == "true"))
+        return sorted(found, key=lambda s: (s.annotation.source, s.annotation.line, s.id))
+
+    def unknown_concepts(self, iris: Iterable[str]) -> set[str]:
+        """The IRIs among ``iris`` that are the subject of no statement of the default graph."""
+        import pyoxigraph as ox
+
+        default = ox.DefaultGraph()
+        return {iri for iri in iris
+                if next(iter(self.store.oxigraph.quads_for_pattern(ox.NamedNode(iri), None, None, default)), None)
+                is None}
+
+    def held(self, rows: Iterable[Annotation]) -> set[tuple]:
+        """The statements of the ``triple`` rows the default graph holds."""
+        return {row.statement for row in rows if row.kind == "triple" and statement_quad(row) in self.store.oxigraph}
+
+    def commit(self, before: list[StoredAnnotation], after: list[StoredAnnotation],
+               add: list[Annotation], drop: list[Annotation]) -> None:
+        """Write the difference of the annotation nodes, then the statements (see :class:`AnnotationStore`)."""
+        old = set().union(*(node_quads(s) for s in before))
+        new = set().union(*(node_quads(s) for s in after))
+        for quad in old - new:
+            self.store.oxigraph.remove(quad)
+        self.store.oxigraph.extend(list(new - old) + [statement_quad(row) for row in add])
+        for row in drop:
+            self.store.oxigraph.remove(statement_quad(row))
+
+
+def annotation_store(store) -> AnnotationStore:
+    """The annotations of an open store (embedded or Neo4j)."""
+    if type(store).__name__ == "Neo4jStore":
+        from kg.annotations.neo4j import Neo4jAnnotations
+
+        return Neo4jAnnotations(store)
+    return EmbeddedAnnotations(store)
+
+
+def stored_annotations(store) -> list[StoredAnnotation]:
+    """Every annotation the store holds, ordered by file name and line.
+
+    Args:
+        store (Store): The embedded store or Neo4j.
+    """
+    return annotation_store(store).annotations()
 
 
 def export_annotations(store, path: Path | str) -> int:
     """Write every annotation the store holds as one annotation file (a statement of several files once).
 
     Args:
-        store (EmbeddedStore): The store.
+        store (Store): The embedded store or Neo4j.
         path (Path or str): The file (CSV when the name ends in ``.csv``, else TSV).
 
     Returns:

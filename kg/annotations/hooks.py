@@ -1,4 +1,5 @@
-"""What the linker and the classifier take from the annotations (link, unlink and class rows)."""
+"""What the linker, the classifier and explanations take from the annotations (link, unlink, class and
+triple rows)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ def annotated_label_pairs(store) -> tuple[list[tuple[str, str]], list[tuple[str,
     """The phrases experts added to, or took from, the linker.
 
     Args:
-        store (EmbeddedStore): The store.
+        store (Store): The embedded store or Neo4j.
 
     Returns:
         tuple: ``(extra_pairs, unlinks)``: ``(concept IRI, phrase)`` for every ``link`` row, and
@@ -26,7 +27,27 @@ def class_concepts(store) -> dict[str, str]:
     """``{class label: concept IRI}`` from the ``class`` rows.
 
     Args:
-        store (EmbeddedStore): The store.
+        store (Store): The embedded store or Neo4j.
     """
     return {s.annotation.subject: s.annotation.object for s in stored_annotations(store)
             if s.annotation.kind == "class"}
+
+
+def annotated_statements(store) -> dict[tuple[str, str, str], str]:
+    """Where the graph's edges stated by ``triple`` rows come from, for marking evidence paths.
+
+    Args:
+        store (Store): The embedded store or Neo4j.
+
+    Returns:
+        dict: ``(subject, predicate, object IRI) -> "file:line"`` of the first row stating it
+        (rows with a literal object are left out: a path never holds a literal).
+    """
+    from kg.annotations.fileformat import is_literal
+
+    found: dict[tuple[str, str, str], str] = {}
+    for stored in stored_annotations(store):
+        row = stored.annotation
+        if row.kind == "triple" and not is_literal(row.object):
+            found.setdefault((row.subject, row.predicate, row.object), f"{row.source}:{row.line}")
+    return found

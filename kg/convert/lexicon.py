@@ -13,7 +13,7 @@ from typing import Iterator
 
 from kg.convert.namespaces import KGFT, LEXICON, PREFIXES, RDF, RDFS, SKOS, iri_segment
 from kg.convert.writer import ConvertResult, convert
-from kg.errors import DataError
+from core.errors import DataError
 
 FILES = {"positive": "positive-words.txt", "negative": "negative-words.txt"}
 SCHEME = LEXICON + "scheme"

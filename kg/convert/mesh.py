@@ -17,7 +17,7 @@ from typing import Iterator
 
 from kg.convert.namespaces import DCTERMS, KGFT, MESH, MESH_CATEGORY, PREFIXES, RDF, RDFS, SKOS
 from kg.convert.writer import ConvertResult, convert
-from kg.errors import DataError, ParseError
+from core.errors import DataError, ParseError
 
 log = logging.getLogger(__name__)
 

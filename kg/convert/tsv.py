@@ -15,7 +15,7 @@ from typing import Iterator
 
 from kg.convert.namespaces import KG, OWL, PREFIXES, RDF, RDFS, SKOS, iri_segment
 from kg.convert.writer import ConvertResult, convert
-from kg.errors import DataError, ParseError
+from core.errors import DataError, ParseError
 
 SPLITS = ("train.txt", "valid.txt", "test.txt")
 _SYNSET = re.compile(r"^(?P<lemma>.+)\.(?P<pos>[nvasr])\.(?P<sense>\d+)$")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from kg.errors import DataError
-from kg.fsutil import atomic_path
+from core.errors import DataError
+from core.fsutil import atomic_path
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from kg.errors import ConfigError, DataError, ParseError
+from core.errors import ConfigError, DataError, ParseError
 from kg.evidence.paths import PathPolicy
 
 _TOP_KEYS = {"name", "description", "datasets", "prefixes", "paths", "classes"}

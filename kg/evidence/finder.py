@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol, Sequence
 
-from kg.errors import ConfigError
-from kg.evidence.cypher import CypherPathFinder
+from core.errors import ConfigError
+from kg.evidence.neo4j_paths import CypherPathFinder
 from kg.evidence.paths import EvidencePath, PathPolicy
-from kg.evidence.sparql import SparqlPathFinder
+from kg.evidence.embedded_paths import SparqlPathFinder
 
 
 class PathFinder(Protocol):

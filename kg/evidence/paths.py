@@ -28,7 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
+from core.iri import local_name
 from kg.store_protocol import LABEL_PREDICATES
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -138,13 +139,18 @@ class EvidencePath:
         """Store-independent order: node sequence, then predicates and directions."""
         return tuple((s.end, s.predicate, not s.forward) for s in self.steps)
 
-    def to_dict(self, labels: dict[str, str] | None = None) -> dict:
+    def to_dict(self, labels: dict[str, str] | None = None,
+                annotated: dict[tuple[str, str, str], str] | None = None) -> dict:
         """JSON form: ``source``, ``target``, ``length`` and ``steps``.
 
         Args:
             labels (dict[str, str], optional): Display labels by IRI. (default: ``None``)
+            annotated (dict, optional): ``(subject, predicate, object) -> "file:line"`` of the edges an
+                expert annotation added (:func:`kg.annotations.hooks.annotated_statements`); a step's
+                ``annotation`` is its ``file:line``, else ``None``. (default: ``None``)
         """
         labels = labels or {}
+        annotated = annotated or {}
         return {
             "source": self.source,
             "target": self.target,
@@ -160,18 +166,11 @@ class EvidencePath:
                     "to": s.end,
                     "from_label": labels.get(s.start, local_name(s.start)),
                     "to_label": labels.get(s.end, local_name(s.end)),
+                    "annotation": annotated.get((s.subject, s.predicate, s.object)),
                 }
                 for s in self.steps
             ],
         }
-
-
-def local_name(iri: str) -> str:
-    """The part of an IRI after its last ``#``, ``/`` or ``:``."""
-    for sep in ("#", "/", ":"):
-        if sep in iri.rstrip(sep):
-            return iri.rstrip(sep).rsplit(sep, 1)[1]
-    return iri
 
 
 def relation_name(predicate: str, labels: dict[str, str] | None = None) -> str:

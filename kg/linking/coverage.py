@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
-from kg.progress import progress
+from core.progress import progress
 
 
 @dataclass
@@ -67,7 +67,7 @@ def coverage(linker, texts: Iterable[str], tokenizer, top_k: int = 20) -> Covera
     docs = tokens = linked_tokens = linked_docs = mentions = distinct_total = 0
     counts: Counter[str] = Counter()
     for text in progress(texts, desc="linking", unit="doc"):
-        toks = tokenizer.tokenize(text)
+        toks = tokenizer.tokenize(text, keep_case=True)
         found = linker.link_tokens(toks)
         docs += 1
         tokens += len(toks)

@@ -6,7 +6,8 @@ document is scanned once whatever the number of labels. Matches are
 multi-word, aligned to piece (hence word) boundaries, case-, accent- and
 punctuation-normalized; overlapping matches are resolved leftmost-longest into
 non-overlapping mentions. A label shared by several entities links to all of
-them.
+them. Acronym labels (``ALL``, ``AIDS``) match only text written in capitals
+(:func:`kg.linking.normalize.is_acronym`): give the linker tokens with their case.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Iterable, Sequence
 
 import ahocorasick
 
-from kg.errors import DataError
-from kg.fsutil import read_json, write_json_atomic
-from kg.linking.normalize import label_keys, pieces_with_spans, token_pieces
+from core.errors import DataError
+from core.fsutil import read_json, write_json_atomic
+from kg.linking.normalize import ACRONYM_MARK, cased_token_pieces, label_keys, pieces_with_spans, token_pieces
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class EntityLinker:
 
     def __post_init__(self) -> None:
         self._keys = list(self.entries)
+        self._acronyms = frozenset(p for key in self._keys if ACRONYM_MARK in key
+                                   for p in key.split(" ") if p.startswith(ACRONYM_MARK))
         automaton = ahocorasick.Automaton()
         for i, key in enumerate(self._keys):
             automaton.add_word(_block(key.split(" ")), (i, key.count(" ") + 1))
@@ -202,7 +205,7 @@ class EntityLinker:
         Returns:
             list[Mention]: Non-overlapping mentions in text order.
         """
-        spans = list(pieces_with_spans(text, self.fold))
+        spans = list(pieces_with_spans(text, self.fold, self._acronyms))
         seq = [p for p, _, _ in spans]
         out = []
         for first, end, key_id in self._match(seq):
@@ -217,15 +220,21 @@ class EntityLinker:
         A mention covers whole tokens: ``tokens[start:end]``.
 
         Args:
-            tokens (Sequence[str]): Tokens of one text.
+            tokens (Sequence[str]): Tokens of one text, with their case (lower-cased tokens
+                never match an acronym label).
 
         Returns:
             list[TokenMention]: Non-overlapping mentions in token order.
         """
         seq: list[str] = []
         owner: list[int] = []
+        fold, acronyms = self.fold, self._acronyms
         for i, token in enumerate(tokens):
-            for p in token_pieces(token, self.fold):
+            if acronyms and token.isupper():
+                parts = cased_token_pieces(token, fold, acronyms)
+            else:
+                parts = token_pieces(token, fold)
+            for p in parts:
                 seq.append(p)
                 owner.append(i)
         return [

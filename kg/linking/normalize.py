@@ -14,6 +14,12 @@ comma-separated parts in reverse order.
 With ``fold=True`` every piece is also reduced to a singular-like form
 (:func:`fold_plural`: ``neoplasms`` → ``neoplasm``, ``therapies`` → ``therapy``),
 on labels and text alike, so a label and its plural match each other.
+
+Acronyms match case-sensitively: a label written in capitals with short pieces
+(:func:`is_acronym`: ``ALL``, ``AIDS``, ``HIV-1``) gets keys whose letter pieces
+carry :data:`ACRONYM_MARK` (``^all``) and are never plural-folded, and only a
+text token in capitals produces marked pieces (:func:`marked_piece`), so the
+synonym ``ALL`` of acute lymphoblastic leukemia no longer links the word "all".
 """
 
 from __future__ import annotations
@@ -39,6 +45,11 @@ def norm_piece(piece: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+#: Prefix of an acronym's pieces in linker keys (never produced by normalization: ``^`` is not soft).
+ACRONYM_MARK = "^"
+#: Longest piece of a label that still counts as an acronym.
+_ACRONYM_PIECE = 6
+
 _KEEP_S = ("ss", "us", "is", "os", "as")
 _ES = ("ches", "shes", "xes", "zes", "sses", "uses")
 
@@ -61,12 +72,31 @@ def fold_plural(piece: str) -> str:
     return piece
 
 
-def pieces_with_spans(text: str, fold: bool = False) -> Iterator[tuple[str, int, int]]:
-    """Normalized pieces of ``text`` with their character offsets in ``text``."""
+def _form(raw: str, piece: str, fold: bool, acronyms: frozenset[str]) -> str:
+    """How one text piece is matched: marked when written in capitals and a known acronym piece."""
+    if acronyms and raw.isupper() and (marked := ACRONYM_MARK + piece) in acronyms:
+        return marked
+    return fold_plural(piece) if fold else piece
+
+
+def pieces_with_spans(text: str, fold: bool = False,
+                      acronyms: frozenset[str] = frozenset()) -> Iterator[tuple[str, int, int]]:
+    """Normalized pieces of ``text`` with their character offsets in ``text``.
+
+    Args:
+        text (str): Raw text (case kept, so acronyms can be told apart).
+        fold (bool): Fold plurals. (default: ``False``)
+        acronyms (frozenset[str]): Marked acronym pieces the linker holds (see :func:`is_acronym`).
+    """
     for m in _PIECE_RE.finditer(text):
         piece = norm_piece(m.group())
         if piece:
-            yield (fold_plural(piece) if fold else piece), m.start(), m.end()
+            yield _form(m.group(), piece, fold, acronyms), m.start(), m.end()
+
+
+def cased_token_pieces(token: str, fold: bool, acronyms: frozenset[str]) -> tuple[str, ...]:
+    """:func:`token_pieces` of a token in capitals, its known acronym pieces marked."""
+    return tuple(_form(raw, piece, fold, acronyms) for raw in _PIECE_RE.findall(token) if (piece := norm_piece(raw)))
 
 
 def pieces(text: str, fold: bool = False) -> list[str]:
@@ -81,6 +111,16 @@ def token_pieces(token: str, fold: bool = False) -> tuple[str, ...]:
     return tuple(pieces(token, fold))
 
 
+def is_acronym(label: str) -> bool:
+    """Whether ``label`` is an acronym: letters, all capitals, no piece longer than 6 characters."""
+    return label.isupper() and all(len(p) <= _ACRONYM_PIECE for p in _PIECE_RE.findall(label))
+
+
+def marked_piece(piece: str) -> str:
+    """An acronym's normalized piece as keys hold it (letters marked, digits and marks as they are)."""
+    return ACRONYM_MARK + piece if any(c.isalpha() for c in piece) else piece
+
+
 def label_variants(label: str, invert_commas: bool = True, fold: bool = False) -> list[list[str]]:
     """Piece sequences a label should match: itself and its natural-order form.
 
@@ -93,11 +133,14 @@ def label_variants(label: str, invert_commas: bool = True, fold: bool = False) -
     Returns:
         list[list[str]]: Distinct non-empty piece sequences.
     """
-    variants = [pieces(label, fold)]
+    acronym = is_acronym(label)
+    variants = [pieces(label, fold and not acronym)]
     if invert_commas and "," in label:
         parts = [p.strip() for p in label.split(",")]
         if all(parts):
-            variants.append(pieces(" ".join(reversed(parts)), fold))
+            variants.append(pieces(" ".join(reversed(parts)), fold and not acronym))
+    if acronym:
+        variants = [[marked_piece(p) for p in v] for v in variants]
     out: list[list[str]] = []
     for v in variants:
         if v and v not in out:
@@ -117,4 +160,5 @@ def label_keys(label: str, invert_commas: bool = True, min_chars: int = 2, fold:
     Returns:
         list[str]: Distinct keys, e.g. ``["neoplasms glandular", "glandular neoplasms"]``.
     """
-    return [key for seq in label_variants(label, invert_commas, fold) if len(key := " ".join(seq)) >= min_chars]
+    keys = (" ".join(seq) for seq in label_variants(label, invert_commas, fold))
+    return [key for key in keys if len(key) - key.count(ACRONYM_MARK) >= min_chars]

@@ -8,7 +8,7 @@ import socket
 import time
 from collections.abc import Callable
 
-from kg.errors import ServerError
+from core.errors import ServerError
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
 
 DEFAULT_HEAP = "2g"
 """Maximum JVM heap (``KGFT_NEO4J_HEAP``): sized for a 2-core, 24 GB machine shared with training."""
@@ -46,7 +46,7 @@ class ServerLayout:
     """Where one local Neo4j server keeps its files.
 
     Args:
-        home (Path): The server's home (``kg.settings.neo4j_home()``).
+        home (Path): The server's home (``core.settings.neo4j_home()``).
     """
 
     home: Path

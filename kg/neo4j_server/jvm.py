@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from kg.errors import ServerError
+from core.errors import ServerError
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 The procedure (Java sources in ``kg/neo4j_server/java``) writes a batch of
 N-Triples text into the n10s-style graph inside the caller's transaction,
 exactly as the Cypher statements of :mod:`kg.neo4j_store.write` do but
-without a Cypher pipeline per statement: imports over Bolt run about 1.7x as
-fast (BENCHMARKS.md). It is an accelerator, never a requirement: a server
+without a Cypher pipeline per statement, so imports over Bolt run faster
+(BENCHMARKS.md). It is an accelerator, never a requirement: a server
 without it (someone else's Neo4j, or a machine with a Java runtime but no
 compiler) gets the Cypher path, with the same graph.
 
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from kg.errors import ServerError
+from core.errors import ServerError
 
 log = logging.getLogger(__name__)
 

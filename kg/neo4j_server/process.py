@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from kg.errors import ConfigError, ServerError
+from core.errors import ConfigError, ServerError
 from kg.neo4j_server import bolt, config, jvm, logs, plugin, resolve, state
 from kg.neo4j_server.state import ServerStatus
-from kg.settings import Neo4jSettings, neo4j_bolt_port, neo4j_home
+from core.settings import Neo4jSettings, neo4j_bolt_port, neo4j_home
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def start(
 
     Args:
         port (int, optional): Bolt port on 127.0.0.1. (default: ``$KGFT_NEO4J_PORT`` or 7687)
-        home (Path, optional): Server home. (default: ``kg.settings.neo4j_home()``)
+        home (Path, optional): Server home. (default: ``core.settings.neo4j_home()``)
         settings (Neo4jSettings, optional): Credentials. (default: ``Neo4jSettings.from_env()``)
         timeout (float): Seconds to wait for readiness. (default: 180)
         notify (Callable[[str], None], optional): Told when Maven runs (first start). (default: ``None``)
@@ -194,7 +194,7 @@ def stop(*, home: Path | None = None, timeout: float = STOP_TIMEOUT_S) -> Server
     """Stop the local Neo4j server: SIGTERM, wait, then SIGKILL.
 
     Args:
-        home (Path, optional): Server home. (default: ``kg.settings.neo4j_home()``)
+        home (Path, optional): Server home. (default: ``core.settings.neo4j_home()``)
         timeout (float): Seconds to wait after SIGTERM before SIGKILL. (default: 60)
 
     Returns:
@@ -218,7 +218,7 @@ def status(*, home: Path | None = None) -> ServerStatus:
     """The local Neo4j server's status (a stale pid file is removed).
 
     Args:
-        home (Path, optional): Server home. (default: ``kg.settings.neo4j_home()``)
+        home (Path, optional): Server home. (default: ``core.settings.neo4j_home()``)
     """
     layout = config.ServerLayout(home or neo4j_home())
     if not layout.home.exists():

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from kg.errors import ConfigError, ServerError
+from core.errors import ConfigError, ServerError
 
 log = logging.getLogger(__name__)
 

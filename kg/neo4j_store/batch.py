@@ -8,7 +8,7 @@ no labels or values), so every relationship endpoint is among the nodes the
 write resolves first.
 
 Every IRI that becomes a graph token (predicates, classes, datatypes) is
-validated here by :func:`kg.neo4j_store.cypher.check_iri`, once per batch, so
+validated here by :func:`kg.neo4j_store.schema.check_iri`, once per batch, so
 that everything stored reads back as well-formed RDF.
 """
 
@@ -19,7 +19,7 @@ from typing import Iterable
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
 
-from kg.neo4j_store.cypher import check_iri
+from kg.neo4j_store.schema import check_iri
 from kg.neo4j_store.encode import (
     BNODE_PREFIX,
     RDF_TYPE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from kg.errors import Neo4jUnavailable, StoreError
+from core.errors import Neo4jUnavailable, StoreError
 
 RESUME_HINT = "check the server (`kgft neo4j status`) and rerun: the import resumes from its last committed batch"
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
-from kg.errors import StoreError
-from kg.neo4j_store.cypher import check_iri, check_lang
+from core.errors import StoreError
+from kg.neo4j_store.schema import check_iri, check_lang
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -129,10 +129,13 @@ def to_term(uri: str):
 
 
 def to_literal(value, info: KeyInfo):
-    """The rdflib ``Literal`` for one stored value of a key described by ``info``."""
+    """The rdflib ``Literal`` for one stored value of a key described by ``info``, its lexical form as stored.
+
+    ``normalize=False``: rdflib would otherwise rewrite typed forms (``"01"^^xsd:integer`` as ``"1"``).
+    """
     text = value if isinstance(value, str) else str(value)
     if info.lang:
         return Literal(text, lang=info.lang)
     if info.datatype:
-        return Literal(text, datatype=URIRef(info.datatype))
+        return Literal(text, datatype=URIRef(info.datatype), normalize=False)
     return Literal(text)

@@ -38,8 +38,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Iterator
 
-from kg.errors import DataError
-from kg.neo4j_store.cypher import IMPORT_LABEL
+from core.errors import DataError
+from kg.neo4j_store.schema import IMPORT_LABEL
 from kg.store_protocol import ImportResult
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ def import_file(store, path: Path, format: str | None = None, base_iri: str | No
         Neo4jUnavailable: the connection dropped; rerun to resume.
     """
     from kg.parse import detect_format
-    from kg.progress import progress
+    from core.progress import progress
 
     start = time.perf_counter()
     path = Path(path)

@@ -17,9 +17,9 @@ written again on the Cypher merge path, as on the fresh path.
 
 from __future__ import annotations
 
-from kg.errors import StoreError
+from core.errors import StoreError
 from kg.neo4j_server.plugin import PROCEDURE
-from kg.neo4j_store.cypher import IRI_HINT
+from kg.neo4j_store.schema import IRI_HINT
 from kg.neo4j_store.text_batches import TextBatch
 from kg.neo4j_store.write import LOCK, MISSING_RECORD, ConcurrentChange, checkpoint_clause
 

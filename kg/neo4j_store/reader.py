@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Iterator, Sequence
 
-from kg.neo4j_store.cypher import KEY_LABEL, RESOURCE
+from kg.neo4j_store.schema import KEY_LABEL, RESOURCE
 from kg.neo4j_store.encode import BNODE_PREFIX, RDF_TYPE, KeyInfo, to_literal, to_term
 
 

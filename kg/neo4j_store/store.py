@@ -15,9 +15,9 @@ from typing import Iterable, Iterator, Sequence
 from kg.neo4j_store import reader
 from kg.neo4j_store.batch import Batch
 from kg.neo4j_store.connection import translate_errors
-from kg.neo4j_store.cypher import SCHEMA
+from kg.neo4j_store.schema import SCHEMA
 from kg.neo4j_store.encode import KeyCodec, KeyInfo
-from kg.settings import Neo4jSettings
+from core.settings import Neo4jSettings
 from kg.store_protocol import LABEL_PREDICATES, ImportResult
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 LOADERS = ("auto", "plugin", "cypher")
 
 #: Triples per write transaction: large enough to amortize the per-transaction
-#: round trips and commit (50,000 imports ~5% faster than 20,000 through the
-#: plugin, BENCHMARKS.md), small enough to keep a batch a few MB.
+#: round trips and commit (batch sizes compared in BENCHMARKS.md), small enough
+#: to keep a batch a few MB.
 DEFAULT_BATCH_SIZE = 50_000
 #: About how many triples an import's opening transaction holds (it writes them
 #: while the file is validated; see :mod:`kg.neo4j_store.importer`).
@@ -40,7 +40,8 @@ class Neo4jStore:
     Opening the store verifies the connection and creates (if missing) the
     ``n10s_unique_uri`` uniqueness constraint on ``:Resource(uri)`` plus the
     constraints of kgft's bookkeeping nodes (``:_KgftImport`` checkpoints,
-    ``:_KgftKey`` property-key registry, ``:_KgftLock`` writer lock). Those
+    ``:_KgftKey`` property-key registry, ``:_KgftLock`` writer lock,
+    ``:_KgftAnnotation`` expert annotations). Those
     nodes never carry ``:Resource`` and are not part of the RDF graph.
 
     Args:
@@ -74,8 +75,8 @@ class Neo4jStore:
     ) -> None:
         import os
 
-        from kg.errors import ConfigError
-        from kg.validation import require_choice
+        from core.errors import ConfigError
+        from core.validation import require_choice
 
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, not {batch_size!r}")
@@ -120,7 +121,7 @@ class Neo4jStore:
         """A driver session on this store's database (``READ_ACCESS`` when ``read``)."""
         import neo4j
 
-        from kg.errors import StoreError
+        from core.errors import StoreError
 
         if self._driver is None:
             raise StoreError("the Neo4j store is closed")
@@ -168,7 +169,7 @@ class Neo4jStore:
             if self.loader != "cypher":
                 found = self._read("looking for the kgft plugin", has_procedure)
             if self.loader == "plugin" and not found:
-                from kg.errors import StoreError
+                from core.errors import StoreError
 
                 raise StoreError(
                     f"the Neo4j server at {self.uri} has no {PROCEDURE} procedure",
@@ -208,7 +209,7 @@ class Neo4jStore:
         """
         from neo4j.exceptions import ConstraintError
 
-        from kg.errors import StoreError
+        from core.errors import StoreError
         from kg.neo4j_store.write import ConcurrentChange
 
         with translate_errors(self.uri, action), self.session() as session:
@@ -347,7 +348,7 @@ class Neo4jStore:
         Returns:
             int: Nodes deleted.
         """
-        from kg.errors import StoreError
+        from core.errors import StoreError
 
         if not prefixes or any(not p for p in prefixes):
             raise StoreError("delete needs non-empty IRI prefixes")

@@ -14,9 +14,8 @@ and the same ``added`` count (the tests compare them):
   their literal values appended unless already there, by element id. A
   relationship with an endpoint created in this transaction cannot exist
   yet, so it is created; the others are merged. Endpoints are found by
-  element id (a direct record read), never by a second index seek. On the
-  1.34M-triple benchmark the server needs ~35% less CPU time than on the
-  merge path (BENCHMARKS.md).
+  element id (a direct record read), never by a second index seek, so the
+  server needs less CPU time than on the merge path (BENCHMARKS.md).
 * **merge path** (the fallback). Every node is ``MERGE``\\ d on ``uri`` and
   every relationship merged. The lookup takes no locks, so a writer that is
   not kgft may create a looked-up node (the ``CREATE`` then violates the
@@ -44,9 +43,9 @@ dynamic ``$(type)`` pattern is planned as a scan of *all* relationships per
 row whenever the statistics say the store is nearly empty (right after a
 wipe), which made the 34k-triple lexicon take ~110 s instead of ~1 s. So each
 predicate gets its own statements whose type is the predicate IRI, validated
-by :func:`kg.neo4j_store.cypher.check_iri` (an absolute IRI has no backtick,
+by :func:`kg.neo4j_store.schema.check_iri` (an absolute IRI has no backtick,
 quote, brace, backslash or whitespace) and backtick-quoted with backticks
-doubled (:func:`kg.neo4j_store.cypher.quote_token`); node IRIs, element ids
+doubled (:func:`kg.neo4j_store.schema.quote_token`); node IRIs, element ids
 and values stay ``$parameters``. A file has few object properties, so the
 statement texts are planned once per predicate and then served from the
 query cache.
@@ -54,9 +53,9 @@ query cache.
 
 from __future__ import annotations
 
-from kg.errors import StoreError
+from core.errors import StoreError
 from kg.neo4j_store.batch import Batch
-from kg.neo4j_store.cypher import (
+from kg.neo4j_store.schema import (
     IMPORT_LABEL,
     KEY_LABEL,
     LOCK_LABEL,
@@ -124,9 +123,8 @@ class _Rows(list):
     """A parameter list whose ``repr`` is short.
 
     The driver (neo4j 6.4) formats every RUN message for its debug log with
-    ``repr`` of all parameters even when debug logging is off: 0.9 s of the
-    client's ~15 CPU-seconds on the 1.34M-triple benchmark (cProfile). Packed
-    like a list.
+    ``repr`` of all parameters even when debug logging is off, a visible share
+    of the client's CPU time on large imports (cProfile). Packed like a list.
     """
 
     __slots__ = ()

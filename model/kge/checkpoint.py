@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from kg.errors import ModelError
-from kg.fsutil import atomic_path
+from core.errors import ModelError
+from core.fsutil import atomic_path
 
 CHECKPOINT_NAME = "checkpoint.pt"
 FORMAT_VERSION = 1

@@ -1,4 +1,4 @@
-"""Training configuration and the model factory.
+"""The KGE configuration (:class:`KgeConfig`, what ``kgft embed --config`` reads) and the model factory.
 
 Per-model defaults follow the papers: TransE with the margin ranking loss,
 RotatE with self-adversarial negative sampling, DistMult/ComplEx/R-GCN with
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
-from kg.errors import ConfigError
-from kg.validation import require_at_least_one, require_choice
+from core.errors import ConfigError
+from core.validation import require_at_least_one, require_choice
 from model.kge.losses import LOSSES, REGULARIZERS
 
-#: ``sparse=None`` turns lazy sparse updates on from this many entities (see :meth:`TrainConfig.resolved`).
+#: ``sparse=None`` turns lazy sparse updates on from this many entities (see :meth:`KgeConfig.resolved`).
 SPARSE_MIN_ENTITIES = 10_000
 
 NEGATIVES = ("uniform", "typed")
@@ -28,7 +28,7 @@ DEFAULT_LOSS = {
 
 
 @dataclass
-class TrainConfig:
+class KgeConfig:
     """Everything that defines a KGE training run.
 
     Args:
@@ -47,7 +47,7 @@ class TrainConfig:
         regularizer (str): ``none``, ``l2`` or ``n3``. (default: ``"none"``)
         reg_weight (float): Regularization weight. (default: ``0.0``)
         sparse (bool, optional): Sparse embedding gradients with row-wise lazy Adam;
-            ``None`` decides per graph (:meth:`TrainConfig.resolved`): sparse for a
+            ``None`` decides per graph (:meth:`KgeConfig.resolved`): sparse for a
             sampled loss on a shallow model over at least :data:`SPARSE_MIN_ENTITIES`
             entities. (default: ``None``)
         p_norm (float): TransE distance norm. (default: ``1.0``)
@@ -60,6 +60,12 @@ class TrainConfig:
         seed (int): Seed of initialization and sampling. (default: ``0``)
         inverse (bool): Train with inverse relations. (default: ``False``)
         include_literals (bool): Literal edges (store graphs). (default: ``False``)
+        device (str): ``auto``, ``cpu`` or ``cuda`` (:func:`model.train.distributed.resolve_device`).
+            (default: ``"auto"``)
+        threads (int, optional): ``torch.set_num_threads`` for CPU runs; ``None`` keeps
+            torch's setting. (default: ``None``)
+
+    A ``kgft embed --config FILE`` TOML file holds these fields as top-level keys.
     """
 
     model: str = "transe"
@@ -85,6 +91,8 @@ class TrainConfig:
     seed: int = 0
     inverse: bool = False
     include_literals: bool = False
+    device: str = "auto"
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         self.model = str(self.model).lower()
@@ -97,6 +105,8 @@ class TrainConfig:
                                     "num_layers"))
         if self.lr <= 0:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"threads must be at least 1, got {self.threads}")
         require_choice(self.negatives, NEGATIVES, "negative sampling")
         if self.negatives != "uniform" and self.loss == "1vsall":
             raise ConfigError("the 1vsall loss scores every entity: it samples no negatives",
@@ -105,13 +115,12 @@ class TrainConfig:
             raise ConfigError("sparse updates need a sampled loss on a shallow model",
                               hint="drop --sparse for rgcn or the 1vsall loss")
 
-    def resolved(self, num_entities: int) -> "TrainConfig":
+    def resolved(self, num_entities: int) -> "KgeConfig":
         """This config with ``sparse`` decided for a graph of ``num_entities`` entities.
 
         Lazy sparse updates touch only a batch's rows, which pays off once the
-        table is large (WN18RR, 41k entities: 1.7x the dense Adam throughput)
-        and costs a little on tiny graphs (UMLS, 135 entities: 0.64x); see
-        BENCHMARKS.md. An explicit ``sparse`` is kept.
+        table is large and costs a little on tiny graphs (figures in
+        BENCHMARKS.md). An explicit ``sparse`` is kept.
         """
         if self.sparse is not None:
             return self
@@ -123,17 +132,17 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> "KgeConfig":
         """Build from a dict, ignoring keys that are not config fields."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def build_model(cfg: TrainConfig, num_entities: int, num_relations: int, edge_index=None, edge_type=None):
+def build_model(cfg: KgeConfig, num_entities: int, num_relations: int, edge_index=None, edge_type=None):
     """Instantiate the model of ``cfg`` (seeded by ``cfg.seed``).
 
     Args:
-        cfg (TrainConfig): Configuration.
+        cfg (KgeConfig): Configuration.
         num_entities (int): Entities.
         num_relations (int): Relations (inverse ones included).
         edge_index (Tensor, optional): Training edges, needed by ``rgcn``. (default: ``None``)

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
 
 LOSSES = ("margin", "softplus", "adversarial", "1vsall")
 REGULARIZERS = ("none", "l2", "n3")
@@ -112,7 +112,7 @@ def batch_loss(model, batch: Tensor, cfg, num_entities: int, generator: torch.Ge
     Args:
         model (KGEScorer): The model.
         batch (Tensor): ``(head, relation, tail)`` ids.
-        cfg (TrainConfig): ``loss``, ``num_negatives``, ``margin``,
+        cfg (KgeConfig): ``loss``, ``num_negatives``, ``margin``,
             ``adversarial_temperature``, ``regularizer``, ``reg_weight``.
         num_entities (int): Entities to sample negatives from.
         generator (torch.Generator, optional): RNG for negatives. (default: ``None``)
@@ -147,3 +147,25 @@ def batch_loss(model, batch: Tensor, cfg, num_entities: int, generator: torch.Ge
     if cfg.regularizer != "none" and cfg.reg_weight:
         loss = loss + regularization(model.embedding_tensors(touched, rels), cfg.regularizer, cfg.reg_weight)
     return loss
+
+
+class BatchLoss(nn.Module):
+    """:func:`batch_loss` as a module, so ``DistributedDataParallel`` can wrap the training step.
+
+    Args:
+        model (KGEScorer): The model (its parameters are this module's).
+        cfg (KgeConfig): The loss settings.
+        num_entities (int): Entities to sample negatives from.
+        pools (RelationPools, optional): Typed negatives (see :func:`batch_loss`). (default: ``None``)
+    """
+
+    def __init__(self, model, cfg, num_entities: int, pools=None) -> None:
+        super().__init__()
+        self.model = model
+        self.cfg = cfg
+        self.num_entities = num_entities
+        self.pools = pools
+
+    def forward(self, batch: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """The loss of one ``[B, 3]`` batch, negatives drawn with ``generator``."""
+        return batch_loss(self.model, batch, self.cfg, self.num_entities, generator, self.pools)

@@ -4,9 +4,8 @@ Uniform corruption almost never contrasts a triple with its *plausible*
 alternatives. In the opinion lexicon every word has ``polarity Positive`` or
 ``polarity Negative``: a uniformly drawn replacement tail is ``Negative`` with
 probability 1/47,910, so TransE learns "a word's polarity is a polarity
-concept" but not which one (measured: ``cos(Positive, Negative) = 0.66`` after
-60 epochs, and a word's nearest lexicon neighbour had the other polarity more
-often than the majority rule would). Drawing part of the replacements from the
+concept" but not which one (the two polarity vectors stay close, and a
+word's nearest lexicon neighbour often has the other polarity). Drawing part of the replacements from the
 heads (or tails) the relation has in training, as in type-constrained
 sampling (Krompaß, Baier and Tresp, ISWC 2015), makes ``Negative`` the usual
 contrast of ``Positive`` there.

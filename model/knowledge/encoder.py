@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
 from model.knowledge.entity_tokens import LinkedText, TokenLinks, insert_entity_tokens
 from model.knowledge.negation import NegationScope
 
@@ -131,20 +131,32 @@ class TextEncoder:
         Returns:
             LinkedText: At most ``max_len`` tokens.
         """
-        words = self.clip(self.tokenizer.tokenize(text))
         if self.linker is None:
+            words = self.clip(self.tokenizer.tokenize(text))
             return LinkedText(words, 0, 0, position_entities=[()] * len(words))
-        mentions, linked = self.link_words(words)
+        words, cased = self.words(text)
+        mentions, linked = self.link_words(words, cased)
         if links is not None:
             links.add_mentions(words, mentions)
         if coverage is not None:
             coverage.add(len(words), linked)
         return linked.clipped(self.window(len(linked.tokens)))
 
-    def link_words(self, words: list[str]) -> tuple[list, LinkedText]:
+    def words(self, text: str) -> tuple[list[str], list[str]]:
+        """The text's words (at most ``max_len``) and the same words in their original case."""
+        words, cased = self.tokenizer.tokenize_with_case(text)
+        return self.clip(words), self.clip(cased)
+
+    def link_words(self, words: list[str], cased: list[str] | None = None) -> tuple[list, LinkedText]:
         """The linker's mentions in ``words`` and the words with entity tokens inserted (not yet
-        clipped to ``max_len``; :meth:`window` gives the kept slice), negated mentions marked."""
-        mentions = list(self.linker.link_tokens(words))
+        clipped to ``max_len``; :meth:`window` gives the kept slice), negated mentions marked.
+
+        Args:
+            words (list[str]): The text's tokens.
+            cased (list[str], optional): The same tokens in their original case (acronym labels
+                match only words in capitals, :mod:`kg.linking.normalize`). (default: ``words``)
+        """
+        mentions = list(self.linker.link_tokens(words if cased is None else cased))
         linked = insert_entity_tokens(words, mentions, self.max_entities_per_mention)
         if self.negation is not None:
             linked.mention_negated = self.negation.negated(words, [m.start for m in mentions])

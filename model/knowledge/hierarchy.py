@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from kg.evidence import local_name
+from core.iri import local_name
 
 #: Child → parent predicates followed upward (full IRIs or local names).
 HIERARCHY_PREDICATES = ("subClassOf", "broader", "hypernym", "instance_hypernym", "subPropertyOf")

@@ -20,7 +20,7 @@ class JointKGELoss(nn.Module):
 
     Args:
         kge (nn.Module): A ``model.kge`` scorer (``entities``, ``score``, ``relations``...).
-        kge_config: Its ``model.kge.TrainConfig`` (loss, negatives, margin, regularizer).
+        kge_config: Its :class:`model.kge.KgeConfig` (loss, negatives, margin, regularizer).
         triples (Tensor): ``[n, 3]`` (head, relation, tail) ids in the KGE model's vocabularies.
         batch_size (int): Triples per step. (default: ``512``)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from kg.errors import ConfigError, DataError
+from core.errors import ConfigError, DataError
 from model.text import readers
 from model.text.readers import RawRecord, RawSplits
 from model.text.splits import cap, stratified_split
@@ -124,7 +124,7 @@ def _check(raw: RawSplits, name: str) -> list[str]:
 
 
 def _read_builtin(name: str) -> RawSplits:
-    from kg.data import fetch
+    from core.data import fetch
 
     if name == "imdb":
         fetched = fetch("imdb", extract=False)

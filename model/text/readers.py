@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from kg.errors import DataError, ParseError
+from core.errors import DataError, ParseError
 
 TABULAR_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".json": None, ".ndjson": None}
 _SPLIT_NAMES = {"train": "train", "training": "train", "valid": "valid", "validation": "valid",

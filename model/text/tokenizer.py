@@ -17,8 +17,8 @@ NUM_TOKEN = "<num>"
 
 # Words (letters, digits and underscores) with inner apostrophes ("don't",
 # "alzheimer's") or decimal parts ("7.5", "1,000"), else any single other
-# symbol. One branch for words is ~25% faster than a separate number branch,
-# and \w+ is faster than [^\W_]+ in CPython's re (measured on IMDB).
+# symbol. One branch for words is faster than a separate number branch, and
+# \w+ is faster than [^\W_]+ in CPython's re (bench/tokenizer.py).
 _TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+|[.,]\d+)*|[^\w\s]")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 # HTML tags such as IMDB's "<br />" (a "<" directly followed by a letter)
@@ -55,7 +55,7 @@ class Tokenizer:
     max_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        from kg.errors import ConfigError
+        from core.errors import ConfigError
 
         if self.numbers not in _NUMBER_MODES:
             raise ConfigError(
@@ -70,26 +70,40 @@ class Tokenizer:
         if self.max_tokens is not None and self.max_tokens < 1:
             raise ConfigError(f"tokenizer max_tokens must be positive, got {self.max_tokens}")
 
-    def normalize(self, text: str) -> str:
-        """Apply the normalization options (unicode, HTML, case) to ``text``."""
+    def normalize(self, text: str, keep_case: bool = False) -> str:
+        """Apply the normalization options (unicode, HTML, case unless ``keep_case``) to ``text``."""
         if self.unicode_form and not text.isascii():
             text = unicodedata.normalize(self.unicode_form, text)
         if self.strip_html and "<" in text:
             text = _TAG_RE.sub(" ", text)
-        if self.lowercase:
+        if self.lowercase and not keep_case:
             text = text.lower()
         return text
 
-    def tokenize(self, text: str) -> list[str]:
-        """Split ``text`` into tokens.
+    def tokenize_with_case(self, text: str) -> tuple[list[str], list[str]]:
+        """The tokens, and the same tokens in their original case (for case-sensitive linking).
 
         Args:
             text (str): The raw text.
 
         Returns:
+            tuple[list[str], list[str]]: The tokens (lower-cased when ``lowercase``) and the
+            cased tokens, position for position.
+        """
+        cased = self.tokenize(text, keep_case=True)
+        return ([t.lower() for t in cased] if self.lowercase else cased), cased
+
+    def tokenize(self, text: str, keep_case: bool = False) -> list[str]:
+        """Split ``text`` into tokens.
+
+        Args:
+            text (str): The raw text.
+            keep_case (bool): Skip lower-casing (see :meth:`tokenize_with_case`). (default: ``False``)
+
+        Returns:
             list[str]: The tokens, in order.
         """
-        tokens = _TOKEN_RE.findall(self.normalize(text))
+        tokens = _TOKEN_RE.findall(self.normalize(text, keep_case))
         if not self.punctuation:
             tokens = [t for t in tokens if t[0].isalnum() or t[0] == "_"]
         if self.numbers != "keep":
@@ -115,7 +129,7 @@ class Tokenizer:
         Raises:
             ConfigError: unknown option names.
         """
-        from kg.errors import ConfigError
+        from core.errors import ConfigError
 
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(options) - known)

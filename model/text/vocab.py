@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from kg.fsutil import read_json, write_json_atomic
+from core.fsutil import read_json, write_json_atomic
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -42,7 +42,7 @@ class Vocab:
         specials: Sequence[str] = DEFAULT_SPECIALS,
         counts: dict[str, int] | None = None,
     ) -> None:
-        from kg.errors import DataError
+        from core.errors import DataError
 
         self.itos: list[str] = list(itos)
         self.specials: tuple[str, ...] = tuple(specials)
@@ -84,7 +84,7 @@ class Vocab:
         Raises:
             ConfigError: ``min_freq`` < 1 or ``max_size`` too small for the specials.
         """
-        from kg.errors import ConfigError
+        from core.errors import ConfigError
 
         specials = list(dict.fromkeys(specials))
         for needed in reversed(DEFAULT_SPECIALS):
@@ -147,7 +147,7 @@ class Vocab:
         Raises:
             DataError: an id outside the vocabulary.
         """
-        from kg.errors import DataError
+        from core.errors import DataError
 
         out = []
         n = len(self.itos)
@@ -194,7 +194,7 @@ class Vocab:
         Raises:
             DataError: missing, unreadable or not a kgft vocabulary file.
         """
-        from kg.errors import DataError
+        from core.errors import DataError
 
         path = Path(path)
         data = read_json(path, "vocabulary file")

@@ -16,8 +16,8 @@ from typing import Sequence
 
 import torch
 
-from kg.errors import ModelError
-from kg.fsutil import atomic_path
+from core.errors import ModelError
+from core.fsutil import atomic_path
 
 FORMAT = "kgft-train-checkpoint"
 VERSION = 1

@@ -1,6 +1,6 @@
 """DistributedDataParallel through ``torchrun``: the scale-out path.
 
-``torchrun --nproc_per_node N kgft train ...`` starts N processes with
+``torchrun --nproc_per_node N kgft train ...`` (or ``kgft embed ...``) starts N processes with
 ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``
 set. kgft joins the process group (``nccl`` on CUDA, ``gloo`` on CPU), wraps
 the model in ``DistributedDataParallel``, deals each epoch's shuffled examples
@@ -45,6 +45,22 @@ class DistContext:
         if self.distributed and dist.is_initialized():
             dist.barrier()
 
+    def main_decides(self, flag: bool, device: torch.device) -> bool:
+        """Rank 0's ``flag`` on every rank (e.g. its early-stopping decision); ``flag`` itself alone."""
+        if not self.distributed:
+            return flag
+        value = torch.tensor([int(flag)], device=device)
+        dist.broadcast(value, src=0)
+        return bool(value.item())
+
+    def mean(self, value: float, device: torch.device) -> float:
+        """The mean of ``value`` over the ranks (``value`` itself alone)."""
+        if not self.distributed:
+            return value
+        total = torch.tensor([value], dtype=torch.float64, device=device)
+        dist.all_reduce(total)
+        return float(total.item()) / self.world_size
+
 
 def init_distributed(device: torch.device) -> DistContext:
     """Join the process group when launched by ``torchrun`` (``WORLD_SIZE > 1``).
@@ -82,7 +98,7 @@ def resolve_device(name: str, ctx: DistContext | None = None) -> torch.device:
     Raises:
         ConfigError: ``cuda`` requested without a GPU, or an unknown name.
     """
-    from kg.errors import ConfigError
+    from core.errors import ConfigError
 
     local = int(os.environ.get("LOCAL_RANK", "0")) if ctx is None else ctx.local_rank
     if name == "auto":

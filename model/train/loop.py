@@ -24,9 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
-from kg.errors import ConfigError
-from kg.validation import require_at_least_one, require_choice
-from kg.progress import progress
+from core.progress import progress
 from model.knowledge.augmented import KnowledgeAugmentedClassifier
 from model.train.batching import EncodedSplit, batch_order, collate
 from model.train.checkpoint import (
@@ -38,14 +36,10 @@ from model.train.checkpoint import (
 )
 from model.train.distributed import DistContext
 from model.train.metrics import classification_metrics
+from model.train.settings import TrainSettings
 
 logger = logging.getLogger(__name__)
 
-MONITORS = ("macro_f1", "accuracy")
-#: ``balanced`` weighs each class's loss by ``n / (classes * count)`` (sklearn's rule).
-CLASS_WEIGHTS = ("none", "balanced")
-#: Learning-rate schedules (a pure function of the step, so resuming needs no scheduler state).
-LR_SCHEDULES = ("constant", "cosine")
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
 
@@ -54,72 +48,10 @@ def configure_cpu() -> None:
     """Process-wide CPU settings for training: flush denormal floats to zero.
 
     Without it, the backward pass through the LSTM's final hidden state fills
-    with denormal floats on long sequences and a 256-token step costs 20x a
-    128-token one on x86 CPUs (``bench/train_denormal.py`` watches this).
+    with denormal floats on long sequences and a step slows down many times on
+    x86 CPUs (``bench/train_denormal.py`` measures it; BENCHMARKS.md).
     """
     torch.set_flush_denormal(True)
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Optimization settings.
-
-    Args:
-        epochs (int): Maximum epochs. (default: ``5``)
-        batch_size (int): Examples per step (per process). (default: ``64``)
-        lr (float): AdamW learning rate. (default: ``2e-3``)
-        weight_decay (float): AdamW weight decay. (default: ``0.01``)
-        clip (float): Gradient-norm clipping; 0 turns it off. (default: ``1.0``)
-        patience (int): Epochs without validation improvement before stopping. (default: ``2``)
-        monitor (str): ``macro_f1`` or ``accuracy``. (default: ``"macro_f1"``)
-        seed (int): Seed of weights, dropout and batch order. (default: ``0``)
-        eval_batch_size (int): Examples per evaluation batch. (default: ``256``)
-        class_weight (str): ``none``, or ``balanced`` to weigh the loss of rare classes up
-            (for imbalanced label sets such as Ohsumed's). (default: ``"none"``)
-        lr_schedule (str): ``constant``, or ``cosine``: a linear warm-up over the first
-            ``warmup`` share of the steps, then cosine decay to zero at the last epoch.
-            (default: ``"constant"``)
-        warmup (float): Share of all steps spent warming up (``cosine``). (default: ``0.05``)
-        channel_lr_scale (float): Learning-rate multiplier of the knowledge channel's
-            parameters (its concept vectors and the bag weights, a sparse linear model that
-            plain steps move slowly). (default: ``1.0``)
-    """
-
-    epochs: int = 5
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 0.01
-    clip: float = 1.0
-    patience: int = 2
-    monitor: str = "macro_f1"
-    seed: int = 0
-    eval_batch_size: int = 256
-    class_weight: str = "none"
-    lr_schedule: str = "constant"
-    warmup: float = 0.05
-    channel_lr_scale: float = 1.0
-
-    def __post_init__(self) -> None:
-        require_choice(self.monitor, MONITORS, "monitor")
-        require_choice(self.class_weight, CLASS_WEIGHTS, "class weight")
-        require_choice(self.lr_schedule, LR_SCHEDULES, "lr schedule")
-        require_at_least_one(self, ("epochs", "batch_size", "patience", "eval_batch_size"), dashed=False)
-        if not math.isfinite(self.lr) or self.lr <= 0:
-            raise ConfigError(f"lr must be a positive number, got {self.lr}")
-        if not 0 <= self.warmup < 1:
-            raise ConfigError(f"warmup must be in [0, 1), got {self.warmup}")
-        if not math.isfinite(self.channel_lr_scale) or self.channel_lr_scale <= 0:
-            raise ConfigError(f"channel lr scale must be positive, got {self.channel_lr_scale}")
-
-    def lr_at(self, step: int, total: int) -> float:
-        """Learning rate of global step ``step`` (0-based) out of ``total``."""
-        if self.lr_schedule == "constant" or total <= 1:
-            return self.lr
-        warm = int(self.warmup * total)
-        if step < warm:
-            return self.lr * (step + 1) / warm
-        progress_ = (step - warm) / max(total - warm, 1)
-        return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress_, 1.0)))
 
 
 @dataclass

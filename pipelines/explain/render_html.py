@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from kg.evidence.paths import local_name
+from core.iri import local_name
 from pipelines.explain.render_text import MAX_ENTITIES, path_line
 
 _CSS = """

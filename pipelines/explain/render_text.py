@@ -3,18 +3,26 @@
 Renders the JSON form (schema ``kgft.explain/1``) so that every output format
 shows the same numbers. Tokens supporting the prediction are green, tokens
 against it red; the stronger the attribution, the bolder (top tokens are
-also underlined).
+also underlined). Styles are plain ANSI escapes; the CLI's output strips
+them when it is not a terminal.
 """
 
 from __future__ import annotations
 
-import click
-
-from kg.evidence.paths import local_name
+from core.iri import local_name
 
 _BAR = "─" * 72
 #: Entities listed per text (the JSON form has all).
 MAX_ENTITIES = 10
+#: ANSI SGR codes of the styles used.
+_SGR = {"bold": 1, "dim": 2, "underline": 4, "red": 31, "green": 32}
+
+
+def _style(text: str, *styles: str) -> str:
+    """``text`` in the given styles (keys of :data:`_SGR`), then a reset."""
+    if not styles:
+        return text
+    return "".join(f"\x1b[{_SGR[s]}m" for s in styles) + text + "\x1b[0m"
 
 
 def _fmt_prob(p: float) -> str:
@@ -30,21 +38,23 @@ def _token(tok: dict, scale: float, top: set[int], color: bool) -> str:
     a = tok["attribution"]
     strength = abs(a) / scale if scale > 0 else 0.0
     if strength < 0.05:
-        return click.style(text, dim=True)
-    return click.style(
-        text,
-        fg="green" if a > 0 else "red",
-        bold=strength >= 0.5,
-        underline=tok["index"] in top,
-    )
+        return _style(text, "dim")
+    styles = ["green" if a > 0 else "red"]
+    if strength >= 0.5:
+        styles.append("bold")
+    if tok["index"] in top:
+        styles.append("underline")
+    return _style(text, *styles)
 
 
 def path_line(path: dict) -> str:
-    """One path as ``a —[relation]→ b ←[relation]— c``."""
+    """One path as ``a —[relation]→ b ←[relation]— c``; an edge an expert annotation added reads
+    ``—[relation, annotated file:line]→``."""
     steps = path["steps"]
     parts = [steps[0]["from_label"]]
     for s in steps:
-        arrow = f" —[{s['relation']}]→ " if s["direction"] == "forward" else f" ←[{s['relation']}]— "
+        relation = s["relation"] + (f", annotated {s['annotation']}" if s.get("annotation") else "")
+        arrow = f" —[{relation}]→ " if s["direction"] == "forward" else f" ←[{relation}]— "
         parts.append(arrow + s["to_label"])
     return "".join(parts)
 
@@ -56,7 +66,7 @@ def _explanation(exp: dict, number: int, total: int, color: bool) -> list[str]:
     pred = exp["prediction"]
     probs = "  ".join(f"{k} {_fmt_prob(v)}" for k, v in pred["probabilities"].items())
     head = f"prediction: {pred['label']} (p = {_fmt_prob(pred['probability'])})"
-    lines.append(click.style(head, bold=True) if color else head)
+    lines.append(_style(head, "bold") if color else head)
     lines.append(f"  probabilities: {probs}")
     scale = max((abs(t["attribution"]) for t in exp["tokens"]), default=0.0)
     top = set(exp["top_tokens"])
@@ -104,7 +114,7 @@ def render_text(doc: dict, color: bool = True) -> str:
 
     Args:
         doc (dict): ``ExplainResult.to_dict()`` output.
-        color (bool): Use ANSI colours (click strips them when not a terminal). (default: ``True``)
+        color (bool): Use ANSI colours. (default: ``True``)
 
     Returns:
         str: The text, without a trailing newline.

@@ -42,7 +42,9 @@ JSON schema (``--format json``; every float is a plain JSON number)::
              "is_class_concept": bool,        # the entity is itself a concept of the predicted class
              "paths": [{"source", "target", "length", "steps": [
                  {"subject", "predicate", "object", "relation", "direction": "forward"|"backward",
-                  "from", "to", "from_label", "to_label"}]}] | null,   # supporting; null: graph not searched
+                  "from", "to", "from_label", "to_label",
+                  "annotation": "file:line" | null}]}] | null,  # supporting; null: graph not searched;
+                                              # annotation: the expert annotation that added this edge
              "opposing": [{"class": str, "source", "target", "length", "steps": [...]}] | null}  # to other classes
           ],
           "bag": [{"concept": iri, "negated": bool, "attribution": float}, ...],  # knowledge channel's bag,
@@ -64,7 +66,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kg.fsutil import write_json_atomic
+from core.fsutil import write_json_atomic
 
 SCHEMA = "kgft.explain/1"
 

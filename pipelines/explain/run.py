@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from kg.errors import ConfigError, ModelError
+from core.errors import ConfigError, ModelError
 from pipelines.explain.result import ExplainResult, TextExplanation
 from pipelines.explain.text import explain_text
 
@@ -34,12 +34,14 @@ NO_KNOWLEDGE_NOTE = (
 
 @dataclass
 class EvidenceGraph:
-    """An open store for evidence, and how to describe it."""
+    """An open store for evidence, how to describe it, and the edges expert annotations added to it
+    (``(subject, predicate, object) -> "file:line"``)."""
 
     store: object
     finder: object
     kind: str
     location: str
+    annotated: dict
 
     def close(self) -> None:
         """Close the store."""
@@ -76,6 +78,7 @@ def open_graph(run, store_dir: Path | None, neo4j: bool, notes: list[str]) -> Ev
     Raises:
         StoreError, Neo4jUnavailable: an explicitly requested store cannot be opened.
     """
+    from kg.annotations.hooks import annotated_statements
     from kg.evidence import path_finder
     from kg.open_store import open_store
 
@@ -92,20 +95,22 @@ def open_graph(run, store_dir: Path | None, neo4j: bool, notes: list[str]) -> Ev
         store = open_store(Path(known), read_only=True)
     try:
         finder = path_finder(store)
+        annotated = annotated_statements(store)
     except BaseException:
         store.close()
         raise
     location = getattr(store, "uri", None) if neo4j else str(getattr(store, "directory", store_dir))
-    return EvidenceGraph(store, finder, "neo4j" if neo4j else "embedded", str(location))
+    return EvidenceGraph(store, finder, "neo4j" if neo4j else "embedded", str(location), annotated)
 
 
 def resolve_class_map(run, class_map: Path | None, graph: EvidenceGraph | None, notes: list[str]):
     """The class map: ``--class-map``, the dataset's shipped default, or class names found as labels."""
     from kg.evidence import class_map_from_labels, default_class_map, load_class_map
+    from pipelines.train_config import saved_settings
 
     if class_map is not None:
         return load_class_map(class_map)
-    dataset = run.config.get("train", {}).get("dataset")
+    dataset = saved_settings(run.config.get("train", {})).get("data.dataset")
     found = default_class_map(dataset)
     if found is None and graph is not None:
         found = class_map_from_labels(run.labels, graph.finder)
@@ -162,8 +167,9 @@ def add_evidence(exp: TextExplanation, graph: EvidenceGraph, cmap, top_k: int, c
     for ent in exp.entities:
         ent.label = labels.get(ent.iri, ent.label)
         if ent.iri in found:
-            ent.paths = [p.to_dict(labels) for p in found[ent.iri]]
-            ent.opposing = [{"class": class_of.get(p.nodes[-1], ""), **p.to_dict(labels)} for p in against[ent.iri]]
+            ent.paths = [p.to_dict(labels, graph.annotated) for p in found[ent.iri]]
+            ent.opposing = [{"class": class_of.get(p.nodes[-1], ""), **p.to_dict(labels, graph.annotated)}
+                            for p in against[ent.iri]]
     exp.entities.sort(key=lambda e: (-e.share, not (e.is_class_concept or e.paths), e.iri))
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.attribution import attribute_tokens, predict_proba, replaced_embeddings
+from model.attribution import attribute_tokens, predict_proba
 from model.knowledge.channel_inputs import collate_channel
 from model.knowledge.entity_tokens import entity_of, is_entity_token
 from pipelines.explain.result import EntityExplanation, TextExplanation
@@ -58,8 +58,11 @@ def encode_text(run, text: str) -> EncodedText:
         text (str): Raw text.
     """
     enc = run.encoder
-    words = enc.clip(enc.tokenizer.tokenize(text))
-    mentions, linked = enc.link_words(words) if enc.linker is not None else ([], None)
+    if enc.linker is not None:
+        words, cased = enc.words(text)
+        mentions, linked = enc.link_words(words, cased)
+    else:
+        words, mentions, linked = enc.clip(enc.tokenizer.tokenize(text)), [], None
     full = linked.tokens if linked is not None else words
     tokens = enc.clip(full)
     offset = len(full) - len(tokens) if enc.truncate == "tail" else 0
@@ -178,8 +181,7 @@ def explain_text(run, text: str, top_k: int = 5, n_steps: int = 50, evidence=Non
         evidence(explanation)
     if explanation.entities:
         top = explanation.entities[0]
-        vectors = replaced_embeddings(model, encoded.ids, top.token_indices, unk, encoded.channel)
-        after = predict_proba(model, encoded.ids, vectors, encoded.channel)
+        after = predict_proba(model, encoded.ids, encoded.channel, removed=top.token_indices, baseline_index=unk)
         explanation.counterfactual = {
             "entity": top.iri, "label": top.label, "token_indices": list(top.token_indices),
             "probability": float(after[target]), "change": float(after[target] - p),

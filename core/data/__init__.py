@@ -1,9 +1,9 @@
 """Dataset registry, fetching (mirror or download), checksums and safe extraction."""
 
-from kg.data.checksum import sha256_file
-from kg.data.extract import safe_extract
-from kg.data.fetch import FetchedDataset, cache_state, fetch
-from kg.data.registry import DATASETS, DataFile, Dataset, dataset_names, get_dataset
+from core.data.checksum import sha256_file
+from core.data.extract import safe_extract
+from core.data.fetch import FetchedDataset, cache_state, fetch
+from core.data.registry import DATASETS, DataFile, Dataset, dataset_names, get_dataset
 
 __all__ = [
     "DATASETS",

@@ -1,10 +1,10 @@
-"""Shared checks of configuration values (raising :class:`kg.errors.ConfigError`)."""
+"""Shared checks of configuration values (raising :class:`core.errors.ConfigError`)."""
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
 
 
 def require_at_least_one(config: Any, names: Iterable[str], *, dashed: bool = True) -> None:

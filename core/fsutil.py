@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from kg.errors import DataError, ParseError
+from core.errors import DataError, ParseError
 
 
 def _temp_sibling(path: Path, suffix: str) -> Path:

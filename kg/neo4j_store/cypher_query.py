@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from kg.errors import ConfigError
+from core.errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CURIE = re.compile(r"^([A-Za-z][\w-]*):([^\s/][^\s]*)?$")
@@ -47,7 +47,7 @@ def parse_param(spec: str) -> tuple[str, object]:
     """Turn ``name=value`` into a Cypher parameter.
 
     Values: ``<iri>`` and ``prefix:local`` with a known prefix (see
-    :data:`kg.query.PARAM_PREFIXES`) → the IRI string; integers and decimals →
+    :data:`kg.sparql_query.PARAM_PREFIXES`) → the IRI string; integers and decimals →
     numbers; ``true``/``false``/``null``; JSON lists and maps (``[...]``,
     ``{...}``); ``"text"`` → the text without quotes; anything else → the
     string as typed.
@@ -55,7 +55,7 @@ def parse_param(spec: str) -> tuple[str, object]:
     Raises:
         ConfigError: a malformed spec, name or JSON value.
     """
-    from kg.query import PARAM_PREFIXES
+    from kg.sparql_query import PARAM_PREFIXES
 
     name, sep, value = spec.partition("=")
     name = name.strip().lstrip("$")
@@ -93,7 +93,7 @@ def _plan(session, text: str, values: dict) -> str:
     """The server's query type for ``text``; syntax errors point into the user's own text."""
     from neo4j.exceptions import CypherSyntaxError
 
-    from kg.errors import StoreError
+    from core.errors import StoreError
 
     plan = _plan_text(text)
     try:
@@ -156,7 +156,7 @@ def format_cypher(result: CypherResult, fmt: str = "table") -> str:
         result (CypherResult): What :func:`run_cypher` returned.
         fmt (str): ``table``, ``json`` or ``csv``. (default: ``"table"``)
     """
-    from kg.query import SparqlResult, format_result
+    from kg.sparql_query import SparqlResult, format_result
 
     if not result.columns and fmt != "json":
         return ""  # an update without RETURN: the counters are reported separately

@@ -1,11 +1,11 @@
 """Getting registry datasets onto local disk: mirror or download, verify, unpack.
 
-``fetch(name)`` puts every file of a dataset under ``kg.settings.data_dir()``
+``fetch(name)`` puts every file of a dataset under ``core.settings.data_dir()``
 at its registry path. With ``KGFT_DATA_MIRROR`` set the files are copied from
 that directory and the network is never used; otherwise they are downloaded.
 Each file is verified against the registry's SHA-256 before it is used; a file
-that does not match is deleted and reported (:class:`~kg.errors.ChecksumError`).
-Archives are unpacked once, safely (:mod:`kg.data.extract`).
+that does not match is deleted and reported (:class:`~core.errors.ChecksumError`).
+Archives are unpacked once, safely (:mod:`core.data.extract`).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg import settings
-from kg.data.checksum import forget, record_verified, sha256_file, verified_checksum
-from kg.data.download import download
-from kg.data.extract import is_extracted, read_member, safe_extract
-from kg.data.registry import DataFile, Dataset, get_dataset
-from kg.errors import ChecksumError, DataError
+from core import settings
+from core.data.checksum import forget, record_verified, sha256_file, verified_checksum
+from core.data.download import download
+from core.data.extract import is_extracted, read_member, safe_extract
+from core.data.registry import DataFile, Dataset, get_dataset
+from core.errors import ChecksumError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def fetch(name: str, *, extract: bool = True) -> FetchedDataset:
     """Make a registry dataset available locally and return its paths.
 
     Args:
-        name (str): Registry name (see :func:`kg.data.registry.dataset_names`).
+        name (str): Registry name (see :func:`core.data.registry.dataset_names`).
         extract (bool): Unpack archives (once). (default: ``True``)
 
     Returns:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kg.errors import DataError
+from core.errors import DataError
 
 _VILLMOW = "https://raw.githubusercontent.com/villmow/datasets_knowledge_embedding/master"
 _TEXT_GCN = "https://raw.githubusercontent.com/yao8839836/text_gcn/master"

@@ -4,7 +4,7 @@ kgft's Neo4j store keeps every IRI as a ``:Resource {uri}`` node, every object
 property as a relationship typed by the full predicate IRI and literals as
 list-valued node properties keyed by the predicate IRI (``P`` or ``P@lang``).
 Source, targets, excluded types and label keys reach Cypher as ``$parameters``;
-only the hop bound, validated by :func:`kg.neo4j_store.cypher.bounded_hops`, is
+only the hop bound, validated by :func:`kg.neo4j_store.schema.bounded_hops`, is
 part of the query text (Cypher cannot take it as a parameter). Blank nodes are
 recognized by the store's own :data:`kg.neo4j_store.encode.BNODE_PREFIX`.
 """
@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 from typing import Iterable, Sequence
 
-from kg.errors import StoreError
+from core.errors import StoreError
 from kg.evidence.paths import EvidencePath, PathPolicy, Step, pick_label
-from kg.neo4j_store.cypher import bounded_hops
+from kg.neo4j_store.schema import bounded_hops
 from kg.neo4j_store.encode import BNODE_PREFIX
 from kg.store_protocol import LABEL_PREDICATES
 

@@ -8,9 +8,9 @@ built from validated RDF terms (serialized by pyoxigraph, so quotes, braces
 and keywords inside a value stay inside its literal); the user's text is
 never edited. The prefixes of :data:`PARAM_PREFIXES` are predeclared.
 
-Limits: a query runs in a child process (:mod:`kg.query_worker`) that is
-stopped after ``timeout`` seconds (:data:`DEFAULT_TIMEOUT_S`), on Ctrl-C or on
-SIGTERM. Federated ``SERVICE`` clauses (and ``LOAD``, which fetches a
+Limits: a query or update runs in a child process (:mod:`kg.query_worker`)
+that is stopped after ``timeout`` seconds (:data:`DEFAULT_TIMEOUT_S`), on
+Ctrl-C or on SIGTERM; a stopped update writes nothing. Federated ``SERVICE`` clauses (and ``LOAD``, which fetches a
 document) would make requests to other servers, so they are refused unless
 the caller allows network access.
 """
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from kg.errors import ConfigError, DataError, ParseError, StoreError
+from core.errors import ConfigError, DataError, ParseError, StoreError
 
 #: Prefixes accepted in ``--param name=prefix:local`` values (besides the store's own).
 PARAM_PREFIXES: dict[str, str] = {
@@ -184,15 +184,16 @@ def run_sparql(store, text: str, params: Iterable[str] = (), write: bool = False
                timeout: float | None = DEFAULT_TIMEOUT_S, allow_service: bool = False) -> SparqlResult:
     """Run SPARQL on an embedded store.
 
-    A query runs in a child process, stopped after ``timeout`` seconds or on
-    Ctrl-C/SIGTERM (:mod:`kg.query_worker`); an update runs in this process.
+    A query or update runs in a child process, stopped after ``timeout``
+    seconds or on Ctrl-C/SIGTERM (:mod:`kg.query_worker`); an update is
+    all-or-nothing, so a stopped one leaves the store as it was.
 
     Args:
         store (EmbeddedStore): The store (needs its rdflib ``graph``).
         text (str): The query or update.
         params (Iterable[str]): ``NAME=VALUE`` bindings (see :func:`parse_param`). (default: ``()``)
         write (bool): Allow updates. (default: ``False``)
-        timeout (float, optional): Seconds a query may run; ``None`` or ``0``: no limit.
+        timeout (float, optional): Seconds a query or update may run; ``None`` or ``0``: no limit.
             (default: :data:`DEFAULT_TIMEOUT_S`)
         allow_service (bool): Allow federated ``SERVICE`` and ``LOAD`` (network access). (default: ``False``)
 
@@ -206,7 +207,7 @@ def run_sparql(store, text: str, params: Iterable[str] = (), write: bool = False
             SERVICE or LOAD without ``allow_service``.
         StoreError: the store has no SPARQL graph, the engine refused the query,
             or it ran past ``timeout``.
-        KeyboardInterrupt: Ctrl-C or SIGTERM stopped the query.
+        KeyboardInterrupt: Ctrl-C or SIGTERM stopped the query or update.
     """
     from kg.query_worker import query_in_child
 
@@ -226,16 +227,19 @@ def run_sparql(store, text: str, params: Iterable[str] = (), write: bool = False
         if bindings:
             raise ConfigError("--param is only supported for queries, not updates")
         before = store.count()
-        try:
-            graph.update(text)
-        except (SyntaxError, ValueError, OSError) as exc:
-            raise StoreError(f"SPARQL update failed: {exc}") from exc
+        prefixes = _prefixes(graph)
+        with store.lent() as directory:
+            query_in_child(directory, text, prefixes, timeout or None, update=True)
         return SparqlResult("UPDATE", ["triples_added"], [[str(store.count() - before)]])
     if bindings:
         text = with_values(text, bindings)
-    prefixes = dict({prefix: str(ns) for prefix, ns in graph.namespaces()}, **PARAM_PREFIXES)
-    result = query_in_child(store.directory, text, prefixes, timeout or None)
+    result = query_in_child(store.directory, text, _prefixes(graph), timeout or None)
     return SparqlResult(result["kind"], result["columns"], result["rows"], boolean=result.get("boolean"))
+
+
+def _prefixes(graph) -> dict[str, str]:
+    """The prefixes predeclared for SPARQL: the graph's bindings and :data:`PARAM_PREFIXES`."""
+    return dict({prefix: str(ns) for prefix, ns in graph.namespaces()}, **PARAM_PREFIXES)
 
 
 def with_values(text: str, bindings: dict) -> str:

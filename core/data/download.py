@@ -8,8 +8,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from kg.errors import DataError
-from kg.progress import progress
+from core.errors import DataError
+from core.progress import progress
 
 log = logging.getLogger(__name__)
 

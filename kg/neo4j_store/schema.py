@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from kg.errors import StoreError
+from core.errors import StoreError
 
 #: The n10s node label of every RDF resource.
 RESOURCE = "Resource"
@@ -25,6 +25,8 @@ IMPORT_LABEL = "_KgftImport"
 KEY_LABEL = "_KgftKey"
 #: Label of the node every kgft write transaction locks first.
 LOCK_LABEL = "_KgftLock"
+#: Label of expert annotations with their provenance (:mod:`kg.annotations.neo4j`).
+ANNOTATION_LABEL = "_KgftAnnotation"
 
 #: Schema statements run (idempotently) when a store opens.
 SCHEMA = (
@@ -33,6 +35,7 @@ SCHEMA = (
     f"CREATE CONSTRAINT kgft_import_sha256 IF NOT EXISTS FOR (r:{IMPORT_LABEL}) REQUIRE r.sha256 IS UNIQUE",
     f"CREATE CONSTRAINT kgft_key_key IF NOT EXISTS FOR (k:{KEY_LABEL}) REQUIRE k.key IS UNIQUE",
     f"CREATE CONSTRAINT kgft_lock_name IF NOT EXISTS FOR (l:{LOCK_LABEL}) REQUIRE l.name IS UNIQUE",
+    f"CREATE CONSTRAINT kgft_annotation_id IF NOT EXISTS FOR (a:{ANNOTATION_LABEL}) REQUIRE a.id IS UNIQUE",
 )
 
 # Characters RFC 3987 never allows in an IRI, plus controls and whitespace.

@@ -2,7 +2,7 @@
 
 Every member is checked before anything is written: absolute paths, ``..``
 components, links whose target leaves the destination, and device files are
-refused with a :class:`~kg.errors.DataError` naming the member. Unpacking
+refused with a :class:`~core.errors.DataError` naming the member. Unpacking
 happens in a temporary directory next to the destination and is moved into
 place only when complete; a marker file records the archive's checksum so a
 second call is a no-op.
@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterable
 
-from kg.errors import DataError
+from core.errors import DataError
 
 log = logging.getLogger(__name__)
 

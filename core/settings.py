@@ -51,7 +51,7 @@ def neo4j_bolt_port() -> int:
     except ValueError:
         port = -1
     if not 1 <= port <= 65535:
-        from kg.errors import ConfigError
+        from core.errors import ConfigError
 
         raise ConfigError(f"KGFT_NEO4J_PORT={env!r} is not a port number (1-65535)")
     return port
@@ -111,7 +111,7 @@ class Neo4jSettings:
         Raises:
             Neo4jUnavailable: the server cannot be reached or refused the login.
         """
-        from kg.errors import Neo4jUnavailable
+        from core.errors import Neo4jUnavailable
 
         try:
             import neo4j

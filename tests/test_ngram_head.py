@@ -1,0 +1,57 @@
+"""The linear n-gram head: ids, masking, the normalized sum, presence weights and token shares."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from model.classifier import BiLSTMClassifier, ClassifierConfig
+from model.ngram_head import GAIN, NgramHead, token_shares
+
+
+def test_ngram_ids_hash_bigrams_after_the_vocabulary_and_mask_padding():
+    head = NgramHead(vocab_size=10, num_classes=2, ngrams=2, buckets=7)
+    tokens = torch.tensor([[3, 4, 5], [6, 7, 0]])
+    ids, mask = head.ngram_ids(tokens, torch.tensor([3, 2]))
+    assert ids.shape == (2, 5)
+    assert ids[:, :3].tolist() == tokens.tolist()
+    assert all(10 <= int(i) < 17 for i in ids[:, 3:].flatten())
+    assert mask.tolist() == [[True] * 5, [True, True, False, True, False]]
+    assert ids[0, 3] == NgramHead(10, 2, 2, 7).ngram_ids(torch.tensor([[3, 4]]), torch.tensor([2]))[0][0, 2]
+
+
+def test_logits_are_the_normalized_sum_of_the_valid_ngrams_and_linear_in_presence():
+    head = NgramHead(vocab_size=5, num_classes=2, ngrams=1, buckets=0)
+    with torch.no_grad():
+        head.weight.weight.copy_(torch.arange(10, dtype=torch.float32).reshape(5, 2))
+    tokens, lengths = torch.tensor([[1, 3, 0]]), torch.tensor([2])
+    scale = GAIN / 2**0.5
+    assert head(tokens, lengths)[0].tolist() == pytest.approx([scale * (2 + 6), scale * (3 + 7)])
+    half = head(tokens, lengths, torch.tensor([[1.0, 0.0, 1.0]]))
+    assert half[0].tolist() == pytest.approx([scale * 2, scale * 3])  # still normalized by the text's 2 n-grams
+
+
+def test_a_new_head_starts_at_zero_and_the_classifier_adds_it():
+    config = ClassifierConfig(vocab_size=20, num_classes=3, embedding_dim=4, hidden=5, ngrams=2, ngram_buckets=32)
+    model = BiLSTMClassifier(config).eval()
+    tokens, lengths = torch.tensor([[2, 3, 4]]), torch.tensor([3])
+    before = model(tokens, lengths)
+    assert model.ngram_head(tokens, lengths).abs().sum() == 0
+    with torch.no_grad():
+        model.ngram_head.weight.weight[3].fill_(1.0)
+    assert (model(tokens, lengths) - before)[0].tolist() == pytest.approx([GAIN / 5**0.5] * 3)
+
+
+def test_token_shares_split_bigrams_evenly_and_keep_the_sum():
+    values = torch.tensor([1.0, 2.0, 3.0, 10.0, 20.0])  # 3 unigrams, 2 bigrams
+    shares = token_shares(values, 3)
+    assert shares.tolist() == [1 + 5, 2 + 5 + 10, 3 + 10]
+    assert float(shares.sum()) == pytest.approx(float(values.sum()))
+
+
+def test_bad_ngram_settings_are_refused():
+    with pytest.raises(ValueError):
+        NgramHead(5, 2, ngrams=3, buckets=4)
+    from core.errors import ConfigError
+    with pytest.raises(ConfigError):
+        ClassifierConfig(vocab_size=5, num_classes=2, ngrams=4)
