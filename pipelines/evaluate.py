@@ -71,7 +71,8 @@ def evaluate_run(run_dir: Path | str, dataset: str | None = None, device: str = 
     run_dir = Path(run_dir)
     layout = RunDir(run_dir)
     config = layout.read_config()
-    train_cfg = TrainConfig.from_dict(config["train"], str(layout.config))
+    # Only the test split is read: the extra training files need not exist any more.
+    train_cfg = TrainConfig.from_dict(config["train"], str(layout.config)).replace(extra_train=())
     if dataset is not None:
         train_cfg = train_cfg.replace(dataset=str(dataset), max_test=None)
     data = load_data(train_cfg)

@@ -54,6 +54,13 @@ def test_extra_rows_are_added_after_subsampling_and_recorded(runner, tmp_path):
     vocab = (tmp_path / "added" / "vocab.json").read_text()
     assert "marvellous" in vocab and "dreadful" in vocab
     assert "marvellous" not in (tmp_path / "plain" / "vocab.json").read_text()
+    # evaluating reads only the test split: the extra files may be gone
+    extra_csv.unlink()
+    extra_jsonl.unlink()
+    evaluated = runner.invoke(cli, ["evaluate", str(tmp_path / "added"), "--device", "cpu", "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.output)["accuracy"] == pytest.approx(
+        json.loads((tmp_path / "added" / "metrics.json").read_text())["accuracy"])
 
 
 @pytest.mark.parametrize("rows, message", [
