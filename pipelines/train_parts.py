@@ -143,7 +143,7 @@ class ModelOptions:
     embedding_dropout: float = 0.2
     init_std: float = 0.1
     pooling: str = "last"
-    # The n-gram head lifted validation accuracy of the knowledge arm on MR (10%, 100%) and Ohsumed
+    # The n-gram head lifted validation accuracy of the knowledge arm on MR (10%, 100%) and IMDB
     # (BENCHMARKS.md, selection table); it is part of every arm, the baseline's too.
     ngrams: int = 2
 
