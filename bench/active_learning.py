@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from a source checkout
     sys.path.insert(0, str(REPO))
 
-from core.errors import KgftError  # noqa: E402
+from core.script import run_script  # noqa: E402
 from pipelines.run_dir import RunDir, write_json  # noqa: E402
 
 logger = logging.getLogger("active_learning")
@@ -226,11 +226,6 @@ def plot(summary: dict, dataset: str, seeds: int, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
-    import torch
-
-    from bench.knowledge_lift import SOURCES, Grid, prepare_knowledge
-    from pipelines.version import kgft_version
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default="mr", help="comma-separated: mr, ohsumed (default: mr)")
     parser.add_argument("--seeds", type=int, default=3, help="simulation seeds 0..N-1 (default: 3)")
@@ -241,50 +236,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("runs/knowledge-lift-cpu/knowledge"),
                         help="knowledge cache of bench/knowledge_lift.py")
     parser.add_argument("--out", type=Path, default=Path("runs/active-learning"), help="output directory")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    if args.quiet:
-        from core.progress import set_quiet
+    return run_script(parser, run, argv)
 
-        set_quiet(True)
+
+def run(args) -> None:
+    """The script's work, from its parsed arguments."""
+    import torch
+
+    from bench.knowledge_lift import Grid
+    from pipelines.version import kgft_version
+
     torch.set_num_threads(1)
-    try:
-        grid = Grid.load(args.grid)
-        report = {"command": " ".join(sys.argv), "kgft_version": kgft_version(), "torch_version": torch.__version__,
-                  "python": platform.python_version(), "machine": platform.machine(),
-                  "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "datasets": {}}
-        saved = args.out / "active_learning.json"
-        if saved.is_file():  # results of other datasets from earlier invocations
-            report["datasets"] = json.loads(saved.read_text(encoding="utf-8"))["datasets"]
-        for dataset in [d.strip() for d in args.datasets.split(",") if d.strip()]:
-            begin, started, load = time.perf_counter(), time.strftime("%Y-%m-%d %H:%M:%S %Z"), os.getloadavg()
-            name = grid.knowledge_of(dataset)
-            embedding, _ = prepare_knowledge(name, grid.sources.get(name) or SOURCES[name], args.cache, grid.embed,
-                                             "cpu")
-            base_config = grid.train_config(dataset, 1.0, "knowledge", embedding, "cpu", 1)
-            step = args.step or STEPS[dataset]
-            done = set((args.out / dataset).rglob("metrics.json"))
-            runs = [simulate(dataset, seed, base_config, args.out, args.rounds, step, args.start)
-                    for seed in range(args.seeds)]
-            conditions = {"wall_s": round(time.perf_counter() - begin, 1), "started": started,
-                          "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "loadavg_start": load,
-                          "loadavg_end": os.getloadavg()}
-            previous = report["datasets"].get(dataset, {})
-            if set((args.out / dataset).rglob("metrics.json")) == done and "conditions" in previous:
-                conditions = previous["conditions"]  # nothing trained now: keep when the runs were made
-            summary = summarize(runs)
-            figure = args.out / f"active_learning_{dataset}.png"
-            plot(summary, dataset, args.seeds, figure)
-            report["datasets"][dataset] = {"settings": {"seeds": args.seeds, "rounds": args.rounds, "step": step,
-                                                        "start": args.start, "train": base_config.to_dict()},
-                                           "runs": runs, **summary, "plot": str(figure), "conditions": conditions}
-            write_json(saved, report)
-            print(json.dumps({dataset: {**summary, "plot": str(figure)}}, indent=1))
-    except KgftError as exc:
-        print(f"error: {exc.user_message()}", file=sys.stderr)
-        return 1
-    return 0
+    grid = Grid.load(args.grid)
+    report = {"command": " ".join(sys.argv), "kgft_version": kgft_version(), "torch_version": torch.__version__,
+              "python": platform.python_version(), "machine": platform.machine(),
+              "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "datasets": {}}
+    saved = args.out / "active_learning.json"
+    if saved.is_file():  # results of other datasets from earlier invocations
+        report["datasets"] = json.loads(saved.read_text(encoding="utf-8"))["datasets"]
+    for dataset in [d.strip() for d in args.datasets.split(",") if d.strip()]:
+        begin, started, load = time.perf_counter(), time.strftime("%Y-%m-%d %H:%M:%S %Z"), os.getloadavg()
+        _, embedding, _ = grid.prepare(dataset, args.cache, "cpu")
+        base_config = grid.train_config(dataset, 1.0, "knowledge", embedding, "cpu", 1)
+        step = args.step or STEPS[dataset]
+        done = set((args.out / dataset).rglob("metrics.json"))
+        runs = [simulate(dataset, seed, base_config, args.out, args.rounds, step, args.start)
+                for seed in range(args.seeds)]
+        conditions = {"wall_s": round(time.perf_counter() - begin, 1), "started": started,
+                      "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "loadavg_start": load,
+                      "loadavg_end": os.getloadavg()}
+        previous = report["datasets"].get(dataset, {})
+        if set((args.out / dataset).rglob("metrics.json")) == done and "conditions" in previous:
+            conditions = previous["conditions"]  # nothing trained now: keep when the runs were made
+        summary = summarize(runs)
+        figure = args.out / f"active_learning_{dataset}.png"
+        plot(summary, dataset, args.seeds, figure)
+        report["datasets"][dataset] = {"settings": {"seeds": args.seeds, "rounds": args.rounds, "step": step,
+                                                    "start": args.start, "train": base_config.to_dict()},
+                                       "runs": runs, **summary, "plot": str(figure), "conditions": conditions}
+        write_json(saved, report)
+        print(json.dumps({dataset: {**summary, "plot": str(figure)}}, indent=1))
 
 
 if __name__ == "__main__":

@@ -43,15 +43,17 @@ import platform
 import shutil
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from a source checkout
     sys.path.insert(0, str(REPO))
 
-from core.errors import ConfigError, KgftError  # noqa: E402
+from core.errors import ConfigError  # noqa: E402
+from core.script import run_script  # noqa: E402
 from pipelines.run_dir import RunDir, write_json  # noqa: E402
 
 logger = logging.getLogger("knowledge_lift")
@@ -133,6 +135,12 @@ class Grid:
             raise ConfigError(f"dataset {dataset}: no knowledge source {name!r}",
                               hint="set [datasets.NAME] knowledge = a [sources] entry or mesh2017 / sentiment")
         return name
+
+    def prepare(self, dataset: str, cache: Path, device: str) -> tuple[str, Path, dict]:
+        """The knowledge source of ``dataset``: its name, embedding run and facts (:func:`prepare_knowledge`)."""
+        name = self.knowledge_of(dataset)
+        embedding, facts = prepare_knowledge(name, self.sources.get(name) or SOURCES[name], cache, self.embed, device)
+        return name, embedding, facts
 
     def train_config(self, dataset: str, fraction: float, arm: str, knowledge: Path, device: str, threads):
         """The :class:`TrainConfig` of one run: shared settings, dataset overrides, then the arm's switches."""
@@ -293,11 +301,9 @@ def run_grid(grid: Grid, out: Path, cache: Path, device: str, threads: int | Non
                "knowledge": {}, "runs": [], "cells": []}
     embeddings = {}
     for dataset in grid.datasets:
-        name = grid.knowledge_of(dataset)
-        if name not in embeddings:
-            logger.info("preparing knowledge %s", name)
-            parts = grid.sources.get(name) or SOURCES[name]
-            embeddings[name], summary["knowledge"][name] = prepare_knowledge(name, parts, cache, grid.embed, device)
+        if grid.knowledge_of(dataset) not in embeddings:
+            logger.info("preparing knowledge %s", grid.knowledge_of(dataset))
+            name, embeddings[name], summary["knowledge"][name] = grid.prepare(dataset, cache, device)
     if not prepare_only:
         for dataset in grid.datasets:
             for fraction in grid.fractions:
@@ -338,35 +344,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="override the grid's seed count")
     parser.add_argument("--prepare-only", action="store_true", help="only prepare (and cache) the knowledge")
     parser.add_argument("--floor", action="store_true", help="add the TF-IDF + logistic-regression floor")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    if args.quiet:
-        from core.progress import set_quiet
+    return run_script(parser, run, argv)
 
-        set_quiet(True)
-    try:
-        grid = Grid.load(args.grid)
-        if args.datasets:
-            wanted = [d.strip() for d in args.datasets.split(",") if d.strip()]
-            grid.datasets = [d for d in grid.datasets if d in wanted] or wanted
-        if args.seeds:
-            grid.seeds = args.seeds
-        out = args.out or Path("runs") / f"knowledge-lift-{grid.name}"
-        summary = run_grid(grid, out, args.cache or out / "knowledge", args.device, args.threads, args.prepare_only,
-                           args.floor)
-        if not args.prepare_only:
-            from pipelines.report import report
 
-            result = report([out / "runs"], out / "report")
-            print(result.markdown())
-            print(cells_markdown(summary["cells"]))
-            print(f"study of {len(summary['runs'])} runs in {summary['wall_s'] / 60:.1f} min: {out}/study.json, "
-                  f"report in {out}/report/")
-    except KgftError as exc:
-        print(f"error: {exc.user_message()}", file=sys.stderr)
-        return 1
-    return 0
+def run(args) -> None:
+    """The script's work, from its parsed arguments."""
+    grid = Grid.load(args.grid)
+    if args.datasets:
+        wanted = [d.strip() for d in args.datasets.split(",") if d.strip()]
+        grid.datasets = [d for d in grid.datasets if d in wanted] or wanted
+    if args.seeds:
+        grid.seeds = args.seeds
+    out = args.out or Path("runs") / f"knowledge-lift-{grid.name}"
+    summary = run_grid(grid, out, args.cache or out / "knowledge", args.device, args.threads, args.prepare_only,
+                       args.floor)
+    if not args.prepare_only:
+        from pipelines.report import report
+
+        result = report([out / "runs"], out / "report")
+        print(result.markdown())
+        print(cells_markdown(summary["cells"]))
+        print(f"study of {len(summary['runs'])} runs in {summary['wall_s'] / 60:.1f} min: {out}/study.json, "
+              f"report in {out}/report/")
 
 
 if __name__ == "__main__":

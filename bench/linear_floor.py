@@ -15,6 +15,7 @@ graph block beside the L2-normalized TF-IDF rows) on the validation split and
 reporting test accuracy, per seed (the seed sets the subsample and the permutation).
 
     .venv/bin/python bench/linear_floor.py --dataset mr --knowledge RUN_DIR_OR_STORE [--train-fraction 0.1] [--seeds 3]
+    .venv/bin/python bench/linear_floor.py --dataset imdb --config pipelines/quickstart.toml --knowledge runs/main/embedding
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def floor(config, seed: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
+    from pipelines.config_file import read_toml
     from pipelines.train_config import TrainConfig
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -102,9 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-fraction", type=float, default=1.0)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-train", type=int, default=None)
+    parser.add_argument("--config", type=Path, default=None,
+                        help="a kgft train TOML whose data and linking settings to use (e.g. the main job's)")
     args = parser.parse_args(argv)
-    config = TrainConfig().replace(dataset=args.dataset, knowledge=args.knowledge,
-                                   train_fraction=args.train_fraction, max_train=args.max_train, device="cpu")
+    base = TrainConfig.from_dict(read_toml(args.config), str(args.config)) if args.config else TrainConfig()
+    changes = {"max_train": args.max_train} if args.max_train else {}
+    config = base.replace(dataset=args.dataset, knowledge=args.knowledge, train_fraction=args.train_fraction,
+                          device="cpu", **changes)
     results = [floor(config, seed) for seed in range(args.seeds)]
     print(json.dumps({"dataset": args.dataset, "train_fraction": args.train_fraction, "seeds": results}, indent=1))
     return 0

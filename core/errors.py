@@ -1,7 +1,8 @@
 """Exception types raised by kgft library code.
 
-Library code raises these; only the CLI layer (``cli.py``, ``commands/``) turns them into
-a one-line message and a non-zero exit code. Every message is written for the user: it names the
+Library code raises these; only the CLI layer (``cli.py``, ``commands/``) and the benchmark
+scripts (through :func:`core.script.run_script`) turn them into a one-line message and a non-zero
+exit code. Every message is written for the user: it names the
 file, line or setting involved and, where possible, says what to do.
 """
 

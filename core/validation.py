@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 from core.errors import ConfigError
@@ -40,3 +41,40 @@ def require_choice(value: Any, choices: Iterable[Any], what: str) -> None:
     choices = tuple(choices)
     if value not in choices:
         raise ConfigError(f"unknown {what} {value!r}", hint=f"choose one of {', '.join(map(str, choices))}")
+
+
+def require_fraction(part: str, name: str, value, low_open: bool = False, high_open: bool = False) -> None:
+    """Check that ``value`` is a finite number in ``[0, 1]``, with the ends opened as asked.
+
+    Args:
+        part (str): The configuration part, for the message (``"data"``).
+        name (str): The option's name in that part.
+        value: The configured value.
+        low_open (bool): Exclude 0. (default: ``False``)
+        high_open (bool): Exclude 1. (default: ``False``)
+
+    Raises:
+        ConfigError: ``PART.NAME must be in [0, 1), got VALUE`` (the interval as asked).
+    """
+    ok = isinstance(value, (int, float)) and math.isfinite(value) and \
+        (0 < value if low_open else 0 <= value) and (value < 1 if high_open else value <= 1)
+    if not ok:
+        interval = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
+        raise ConfigError(f"{part}.{name} must be in {interval}, got {value}")
+
+
+def require_non_negative(part: str, names: tuple[str, ...], options) -> None:
+    """Check that each named attribute of ``options`` is a finite number >= 0.
+
+    Args:
+        part (str): The configuration part, for the message (``"optim"``).
+        names (tuple[str, ...]): Attribute names to check, in order.
+        options: An object with the attributes (usually a config dataclass).
+
+    Raises:
+        ConfigError: the first value that is negative, infinite or not a number.
+    """
+    for name in names:
+        value = getattr(options, name)
+        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ConfigError(f"{part}.{name} must be a finite number >= 0, got {value}")

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from core.validation import require_choice
+from core.validation import require_at_least_one, require_choice, require_fraction, require_non_negative
 from model.knowledge.channel import ChannelConfig, KnowledgeChannel
 from model.knowledge.channel_inputs import ChannelBatch
 from model.ngram_head import NgramHead
@@ -70,6 +70,13 @@ class ClassifierConfig:
     def __post_init__(self) -> None:
         require_choice(self.pooling, POOLINGS, "pooling")
         require_choice(self.ngrams, NGRAMS, "ngrams")
+        require_at_least_one(self, ("vocab_size", "num_classes", "embedding_dim", "hidden", "layers",
+                                    "ngram_buckets"))
+        for name in ("dropout", "embedding_dropout"):
+            if getattr(self, name) is not None:
+                require_fraction("model", name, getattr(self, name), high_open=True)
+        if self.init_std is not None:
+            require_non_negative("model", ("init_std",), self)
 
     def to_dict(self) -> dict:
         """The configuration as a plain dict (saved in checkpoints)."""

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from core.errors import ConfigError, DataError
-from core.validation import require_choice
+from core.validation import require_choice, require_non_negative
 from model.knowledge.channel_inputs import ChannelEncoder
 from model.knowledge.hierarchy import ConceptHierarchy
 
@@ -83,10 +83,7 @@ class ChannelOptions:
         for name in ("concept_dim", "slots", "max_entities", "ancestor_depth", "bag_min_descendants"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"channel.{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("vote", "reg", "lr_scale"):
-            value = float(getattr(self, name))
-            if not np.isfinite(value) or value < 0:
-                raise ConfigError(f"channel.{name} must be a finite number >= 0, got {value}")
+        require_non_negative("channel", ("vote", "reg", "lr_scale"), self)
         if self.lr_scale <= 0:
             raise ConfigError(f"channel.lr_scale must be positive, got {self.lr_scale}")
         object.__setattr__(self, "hierarchy_predicates", tuple(self.hierarchy_predicates))

@@ -18,7 +18,7 @@ the seed's graph vectors, bag weights starting at the graph's vote.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, fields
+from dataclasses import fields
 
 import numpy as np
 import torch
@@ -58,8 +58,7 @@ def classifier_config(model, vocab, labels, channel=None, concept_dim: int = 0) 
                                        concept_dim=concept_dim,
                                        bag_features=channel.encoder.bag_size,
                                        slots=channel.encoder.slots).to_dict()
-    return ClassifierConfig(vocab_size=len(vocab), num_classes=len(labels), pad_index=vocab.pad_index,
-                            channel=channel_config, **asdict(model))
+    return model.classifier_config(len(vocab), len(labels), vocab.pad_index, channel_config)
 
 
 def load_kge_model(run, triples: np.ndarray):

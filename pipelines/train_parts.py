@@ -19,35 +19,17 @@ checked before anything is written.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 from core.errors import ConfigError
-from core.validation import require_at_least_one, require_choice
-from model.classifier import NGRAMS, POOLINGS
+from core.validation import require_at_least_one, require_choice, require_fraction, require_non_negative
+from model.classifier import ClassifierConfig
 from model.knowledge.augmented import KnowledgeOptions as _K
 from model.knowledge.controls import CONTROLS
 from model.knowledge.encoder import TRUNCATE_MODES
 from model.knowledge.negation import NEGATION_CUES, NegationScope
 from model.knowledge.projection import PROJECTION_MODES
 from model.train.settings import TrainSettings
-
-
-def _require_fraction(part: str, name: str, value, low_open: bool = False, high_open: bool = False) -> None:
-    """``value`` is a finite number in the interval ``[0, 1]`` (ends opened as asked)."""
-    ok = isinstance(value, (int, float)) and math.isfinite(value) and \
-        (0 < value if low_open else 0 <= value) and (value < 1 if high_open else value <= 1)
-    if not ok:
-        interval = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
-        raise ConfigError(f"{part}.{name} must be in {interval}, got {value}")
-
-
-def _require_non_negative(part: str, names: tuple[str, ...], options) -> None:
-    """Each named value is a finite number >= 0."""
-    for name in names:
-        value = getattr(options, name)
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise ConfigError(f"{part}.{name} must be a finite number >= 0, got {value}")
 
 
 def _plain(options) -> dict:
@@ -100,9 +82,9 @@ class DataOptions:
     def __post_init__(self) -> None:
         require_choice(self.truncate, TRUNCATE_MODES, "truncate mode")
         require_at_least_one(self, ("max_len", "min_freq", "max_vocab"))
-        _require_fraction("data", "train_fraction", self.train_fraction, low_open=True)
-        _require_fraction("data", "valid_fraction", self.valid_fraction, high_open=True)
-        _require_fraction("data", "test_fraction", self.test_fraction, low_open=True, high_open=True)
+        require_fraction("data", "train_fraction", self.train_fraction, low_open=True)
+        require_fraction("data", "valid_fraction", self.valid_fraction, high_open=True)
+        require_fraction("data", "test_fraction", self.test_fraction, low_open=True, high_open=True)
         for name in ("max_train", "max_valid", "max_test"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ConfigError(f"data.{name} must be at least 1, got {getattr(self, name)}")
@@ -120,8 +102,10 @@ class DataOptions:
 
 @dataclass(frozen=True)
 class ModelOptions:
-    """The ``[model]`` part: the classifier's architecture (:class:`model.classifier.ClassifierConfig`
-    fields of the same names), sized for a CPU (``examples/*.toml`` hold GPU-sized settings).
+    """The ``[model]`` part: the classifier's architecture, sized for a CPU (``examples/*.toml`` hold
+    GPU-sized settings). :class:`model.classifier.ClassifierConfig` owns these fields (same names)
+    and their checks; this part adds the CPU defaults and leaves out what the data sizes
+    (:meth:`classifier_config`).
 
     Args:
         embedding_dim (int): Token embedding size. (default: ``100``)
@@ -136,24 +120,33 @@ class ModelOptions:
             1 (unigrams) or 2 (unigrams and hashed bigrams). (default: ``2``)
     """
 
-    embedding_dim: int = 100
+    embedding_dim: int = ClassifierConfig.embedding_dim
     hidden: int = 128
     layers: int = 1
-    dropout: float = 0.5
+    dropout: float = ClassifierConfig.dropout
     embedding_dropout: float = 0.2
     init_std: float = 0.1
-    pooling: str = "last"
+    pooling: str = ClassifierConfig.pooling
     # The n-gram head lifted validation accuracy of the knowledge arm on MR (10%, 100%) and IMDB
     # (BENCHMARKS.md, selection table); it is part of every arm, the baseline's too.
     ngrams: int = 2
 
     def __post_init__(self) -> None:
-        require_choice(self.pooling, POOLINGS, "pooling")
-        require_choice(self.ngrams, NGRAMS, "ngrams")
-        require_at_least_one(self, ("embedding_dim", "hidden", "layers"))
-        _require_non_negative("model", ("init_std",), self)
-        for name in ("dropout", "embedding_dropout"):
-            _require_fraction("model", name, getattr(self, name), high_open=True)
+        self.classifier_config(vocab_size=1, num_classes=1)
+
+    def classifier_config(self, vocab_size: int, num_classes: int, pad_index: int = 0,
+                          channel: dict | None = None) -> ClassifierConfig:
+        """The :class:`~model.classifier.ClassifierConfig` for a vocabulary and label set (validated there).
+
+        Args:
+            vocab_size (int): Number of token ids.
+            num_classes (int): Number of labels.
+            pad_index (int): Id of the padding token. (default: ``0``)
+            channel (dict, optional): The knowledge channel's
+                :class:`~model.knowledge.channel.ChannelConfig` as a dict. (default: ``None``)
+        """
+        return ClassifierConfig(vocab_size=vocab_size, num_classes=num_classes, pad_index=pad_index,
+                                channel=channel, **dataclasses.asdict(self))
 
     def to_dict(self) -> dict:
         """Plain dict form."""
@@ -189,7 +182,7 @@ class OptimOptions:
     warmup: float = TrainSettings.warmup
 
     def __post_init__(self) -> None:
-        _require_non_negative("optim", ("lr", "weight_decay", "clip", "warmup"), self)
+        require_non_negative("optim", ("lr", "weight_decay", "clip", "warmup"), self)
         self.settings(seed=0)
 
     def settings(self, seed: int, channel_lr_scale: float = 1.0) -> TrainSettings:
@@ -241,7 +234,7 @@ class InjectionOptions:
         require_choice(self.control, CONTROLS, "knowledge control")
         require_choice(self.projection, PROJECTION_MODES, "projection")
         require_at_least_one(self, ("joint_batch", "max_entities_per_token", "max_entities_per_mention"))
-        _require_non_negative("knowledge", ("reg_weight", "neighbour_weight", "joint_weight"), self)
+        require_non_negative("knowledge", ("reg_weight", "neighbour_weight", "joint_weight"), self)
         if self.enabled and self.joint and self.reg_weight == 0:
             raise ConfigError("--joint needs --reg-weight > 0",
                               hint="the regularizer is what couples token and entity embeddings")

@@ -1,4 +1,5 @@
-"""`kgft explain` marks the evidence edges an expert annotation added (text, JSON, HTML; both stores)."""
+"""`kgft explain` marks the evidence edges and the links an expert annotation added (text, JSON, HTML;
+both stores)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import uuid
 
 import pytest
+from click.testing import CliRunner
 from explain_fixtures import class_map_toml, tiny_dataset, tiny_ontology
 
 from cli import cli
@@ -27,6 +29,10 @@ def world(tmp_path_factory):
     ttl.write_text(tiny_ontology(ns), encoding="utf-8")
     with EmbeddedStore(root / "store") as store:
         store.import_file(ttl)
+    links = root / f"links-{word}.tsv"  # applied before training: the run's linker has it
+    links.write_text(f"kind\tsubject\tobject\nlink\tsplendid\t{ns}good\n", encoding="utf-8")
+    applied = CliRunner().invoke(cli, ["annotate", "apply", str(links), "--store", str(root / "store")])
+    assert applied.exit_code == 0, applied.output
     cmap = root / "classes.toml"
     cmap.write_text(class_map_toml(ns), encoding="utf-8")
     config = TrainConfig().replace(dataset=str(tiny_dataset(root / "reviews.csv", n=400)),
@@ -36,7 +42,8 @@ def world(tmp_path_factory):
     tsv = root / f"expert-{word}.tsv"
     tsv.write_text("kind\tsubject\tpredicate\tobject\tauthor\n"
                    f"triple\t{ns}Excellence\t{ns}polarity\t{ns}Positive\tana\n", encoding="utf-8")
-    return {"ns": ns, "ttl": ttl, "store": root / "store", "run": root / "run", "cmap": cmap, "tsv": tsv}
+    return {"ns": ns, "ttl": ttl, "store": root / "store", "run": root / "run", "cmap": cmap, "tsv": tsv,
+            "links": links}
 
 
 def explain(runner, world, *args) -> str:
@@ -68,6 +75,25 @@ def test_paths_through_annotated_edges_are_marked_in_json_text_and_html(runner, 
     page = tmp_path / "out.html"
     explain(runner, world, "--store", world["store"], "--format", "html", "-o", page)
     assert f"excellent —[polarity, annotated {source}]→ Positive" in page.read_text(encoding="utf-8")
+
+
+def test_mentions_linked_by_a_link_row_are_marked(runner, world, tmp_path):
+    ns, source = world["ns"], f"{world['links'].name}:2"
+    text = "this movie was splendid and excellent"
+    result = runner.invoke(cli, ["explain", str(world["run"]), text, "--class-map", str(world["cmap"]),
+                                 "--store", str(world["store"]), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (exp,) = json.loads(result.stdout)["explanations"]
+    marks = {(e["iri"], m["text"]): m.get("annotation") for e in exp["entities"] for m in e["mentions"]}
+    assert marks[(ns + "good", "splendid")] == source
+    assert marks[(ns + "excellent", "excellent")] is None  # linked by its own label
+    shown = runner.invoke(cli, ["explain", str(world["run"]), text, "--class-map", str(world["cmap"]),
+                                "--store", str(world["store"])])
+    assert f'"splendid" (link annotated {source})' in shown.stdout
+    page = tmp_path / "links.html"
+    runner.invoke(cli, ["explain", str(world["run"]), text, "--class-map", str(world["cmap"]),
+                        "--store", str(world["store"]), "--format", "html", "-o", str(page)])
+    assert f"splendid <i>(link annotated {source})</i>" in page.read_text(encoding="utf-8")
 
 
 @pytest.mark.neo4j

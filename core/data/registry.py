@@ -115,6 +115,26 @@ def _kge(name: str, mirror_dir: str, base_url: str, description: str, sums: dict
     )
 
 
+#: The small KGE benchmarks (UMLS, Kinship, Nations): title and (SHA-256, size) per split.
+_KGE_SMALL = {
+    "umls": ("UMLS", {
+        "train": ("30202640f8b26be8ba2323361ec8831e9e6882396138ae5ca3bef326e7fb6ded", 260012),
+        "valid": ("4cba113f49a7ae9bd1e43f659649b03486ac66642168f67b41e434d9e133f92d", 32962),
+        "test": ("3d9e6e8722cfbb7b3eb8aa5b77eff3eeda1d86d3b968fe0a0b95c641e1c9c6e4", 32967),
+    }),
+    "kinship": ("Kinship", {
+        "train": ("ef89f322b30dc328f6d87c72cff4ac8a4a1a2126929f85c31a4486632e73c875", 208822),
+        "valid": ("65a2ca576c21282a399735dc1c44eb9349d34fa5621d9a1a6fec35c8709726fc", 26140),
+        "test": ("f6f8440d98758afcdeaf60ad1017fb146daf2a606b0878cf3fc9a94188e3b3ff", 26091),
+    }),
+    "nations": ("Nations", {
+        "train": ("b923bd0e8393b7cad275ee567b5570886f9ff12426e0b3e84e2af17523281b47", 39502),
+        "valid": ("f3c4bf2a02d29a42fad53a6f91e24100d3d6762b4e0f428999b3267e7526f700", 4908),
+        "test": ("e3c3383b3fc0177b88df073f0680ba6b36f16e4dba87326b64b8821b1c928415", 5142),
+    }),
+}
+
+
 DATASETS: dict[str, Dataset] = {
     "imdb": Dataset(
         "imdb",
@@ -232,39 +252,11 @@ DATASETS: dict[str, Dataset] = {
             "test": ("80cfa61fe62ba084f58de42d8d0b384dc8b76bcd2ef7065b1a292a1e72b44c33", 147707),
         },
     ),
-    "umls": _kge(
-        "umls",
-        "kge-small/umls",
-        f"{_VILLMOW}/other/umls",
-        "UMLS small KGE benchmark (head, relation, tail triples)",
-        {
-            "train": ("30202640f8b26be8ba2323361ec8831e9e6882396138ae5ca3bef326e7fb6ded", 260012),
-            "valid": ("4cba113f49a7ae9bd1e43f659649b03486ac66642168f67b41e434d9e133f92d", 32962),
-            "test": ("3d9e6e8722cfbb7b3eb8aa5b77eff3eeda1d86d3b968fe0a0b95c641e1c9c6e4", 32967),
-        },
-    ),
-    "kinship": _kge(
-        "kinship",
-        "kge-small/kinship",
-        f"{_VILLMOW}/other/kinship",
-        "Kinship small KGE benchmark (head, relation, tail triples)",
-        {
-            "train": ("ef89f322b30dc328f6d87c72cff4ac8a4a1a2126929f85c31a4486632e73c875", 208822),
-            "valid": ("65a2ca576c21282a399735dc1c44eb9349d34fa5621d9a1a6fec35c8709726fc", 26140),
-            "test": ("f6f8440d98758afcdeaf60ad1017fb146daf2a606b0878cf3fc9a94188e3b3ff", 26091),
-        },
-    ),
-    "nations": _kge(
-        "nations",
-        "kge-small/nations",
-        f"{_VILLMOW}/other/nations",
-        "Nations small KGE benchmark (head, relation, tail triples)",
-        {
-            "train": ("b923bd0e8393b7cad275ee567b5570886f9ff12426e0b3e84e2af17523281b47", 39502),
-            "valid": ("f3c4bf2a02d29a42fad53a6f91e24100d3d6762b4e0f428999b3267e7526f700", 4908),
-            "test": ("e3c3383b3fc0177b88df073f0680ba6b36f16e4dba87326b64b8821b1c928415", 5142),
-        },
-    ),
+    **{
+        name: _kge(name, f"kge-small/{name}", f"{_VILLMOW}/other/{name}",
+                   f"{title} small KGE benchmark (head, relation, tail triples)", sums)
+        for name, (title, sums) in _KGE_SMALL.items()
+    },
     "pizza": Dataset(
         "pizza",
         "The Manchester Pizza ontology (OWL 2, RDF/XML)",

@@ -51,3 +51,28 @@ def annotated_statements(store) -> dict[tuple[str, str, str], str]:
         if row.kind == "triple" and not is_literal(row.object):
             found.setdefault((row.subject, row.predicate, row.object), f"{row.source}:{row.line}")
     return found
+
+
+def link_key(phrase: str) -> str:
+    """A phrase as linked text and ``link`` rows compare (pieces, plurals folded)."""
+    from kg.linking.normalize import pieces
+
+    return " ".join(pieces(phrase, fold=True))
+
+
+def annotated_links(store) -> dict[tuple[str, str], str]:
+    """Where the links added by ``link`` rows come from, for marking linked mentions.
+
+    Args:
+        store (Store): The embedded store or Neo4j.
+
+    Returns:
+        dict: ``(phrase key, concept IRI) -> "file:line"`` of the first row adding it
+        (:func:`link_key` of the phrase).
+    """
+    found: dict[tuple[str, str], str] = {}
+    for stored in stored_annotations(store):
+        row = stored.annotation
+        if row.kind == "link":
+            found.setdefault((link_key(row.subject), row.object), f"{row.source}:{row.line}")
+    return found

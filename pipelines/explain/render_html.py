@@ -72,7 +72,8 @@ def _entities(exp: dict) -> str:
     label = exp["prediction"]["label"]
     rows = []
     for ent in exp["entities"][:MAX_ENTITIES]:
-        words = ", ".join(escape(m["text"]) for m in ent["mentions"])
+        words = ", ".join(escape(m["text"]) + (f" <i>(link annotated {escape(m['annotation'])})</i>"
+                                               if m.get("annotation") else "") for m in ent["mentions"])
         if ent["is_class_concept"]:
             evidence = f"is itself a concept of class <b>{escape(label)}</b>"
         elif ent["paths"] is None:

@@ -82,7 +82,8 @@ def _explanation(exp: dict, number: int, total: int, color: bool) -> list[str]:
     if exp["entities"]:
         lines.append("linked entities (share of |attribution|):")
         for k, ent in enumerate(exp["entities"][:MAX_ENTITIES], 1):
-            words = ", ".join(f'"{m["text"]}"' for m in ent["mentions"])
+            words = ", ".join(f'"{m["text"]}"' + (f" (link annotated {m['annotation']})" if m.get("annotation") else "")
+                              for m in ent["mentions"])
             channel = f" ({ent['channel_share']:.1%} through the knowledge channel)" if ent.get("channel_share") else ""
             lines.append(f"  {k}. {ent['label']} <{ent['iri']}>  {words}  share {ent['share']:.1%}{channel}, "
                          f"attribution {ent['attribution']:+.4f}")

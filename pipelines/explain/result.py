@@ -34,7 +34,9 @@ JSON schema (``--format json``; every float is a plain JSON number)::
                       "entities": [iri, ...]}, ...],
           "top_tokens": [int, ...],           # indices of the top-K tokens by |attribution|
           "entities": [                        # linked entities, by decreasing share
-            {"iri": str, "label": str, "mentions": [{"start": int, "end": int, "text": str}],
+            {"iri": str, "label": str,
+             "mentions": [{"start": int, "end": int, "text": str,
+                           "annotation": str (optional: "file:line" of the link row that added it)}],
              "token_indices": [int, ...],     # tokens carrying this entity's knowledge
              "attribution": float,            # signed sum over those tokens
              "share": float,                  # sum |attr| over them / sum |attr| over all tokens

@@ -34,14 +34,16 @@ NO_KNOWLEDGE_NOTE = (
 
 @dataclass
 class EvidenceGraph:
-    """An open store for evidence, how to describe it, and the edges expert annotations added to it
-    (``(subject, predicate, object) -> "file:line"``)."""
+    """An open store for evidence, how to describe it, and what expert annotations added to it:
+    ``annotated`` edges (``(subject, predicate, object) -> "file:line"``) and ``links``
+    (:func:`kg.annotations.hooks.annotated_links`)."""
 
     store: object
     finder: object
     kind: str
     location: str
     annotated: dict
+    links: dict
 
     def close(self) -> None:
         """Close the store."""
@@ -78,7 +80,7 @@ def open_graph(run, store_dir: Path | None, neo4j: bool, notes: list[str]) -> Ev
     Raises:
         StoreError, Neo4jUnavailable: an explicitly requested store cannot be opened.
     """
-    from kg.annotations.hooks import annotated_statements
+    from kg.annotations.hooks import annotated_links, annotated_statements
     from kg.evidence import path_finder
     from kg.open_store import open_store
 
@@ -95,12 +97,12 @@ def open_graph(run, store_dir: Path | None, neo4j: bool, notes: list[str]) -> Ev
         store = open_store(Path(known), read_only=True)
     try:
         finder = path_finder(store)
-        annotated = annotated_statements(store)
+        annotated, links = annotated_statements(store), annotated_links(store)
     except BaseException:
         store.close()
         raise
     location = getattr(store, "uri", None) if neo4j else str(getattr(store, "directory", store_dir))
-    return EvidenceGraph(store, finder, "neo4j" if neo4j else "embedded", str(location), annotated)
+    return EvidenceGraph(store, finder, "neo4j" if neo4j else "embedded", str(location), annotated, links)
 
 
 def resolve_class_map(run, class_map: Path | None, graph: EvidenceGraph | None, notes: list[str]):
@@ -126,6 +128,17 @@ def resolve_class_map(run, class_map: Path | None, graph: EvidenceGraph | None, 
 MAX_SEARCHED = 50
 
 
+def mark_annotated_links(exp: TextExplanation, links: dict) -> None:
+    """Give each mention linked by an expert's ``link`` row that row's ``"annotation": "file:line"``."""
+    from kg.annotations.hooks import link_key
+
+    for ent in exp.entities:
+        for mention in ent.mentions:
+            source = links.get((link_key(mention["text"]), ent.iri))
+            if source:
+                mention["annotation"] = source
+
+
 def add_evidence(exp: TextExplanation, graph: EvidenceGraph, cmap, top_k: int, cache: dict) -> None:
     """Labels for the entities, and shortest paths to the class concepts they reach.
 
@@ -138,6 +151,7 @@ def add_evidence(exp: TextExplanation, graph: EvidenceGraph, cmap, top_k: int, c
     never pass through the concepts of a class other than their target's
     ("awful → Negative ← envious → Positive" is no evidence for Positive).
     """
+    mark_annotated_links(exp, graph.links)
     label = exp.prediction["label"]
     targets = cmap.concepts_for(label) if cmap is not None else []
     if cmap is not None and not targets:
