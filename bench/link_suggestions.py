@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout", type=float, default=0.2, help="share of descriptors held out")
     parser.add_argument("--min-df", type=int, default=3, help="training texts a phrase must occur in")
     parser.add_argument("--options", default="{}", help="LinkOptions fields as JSON (default: the defaults)")
+    parser.add_argument("--embedding", type=Path, default=None,
+                        help="an embedding run of the MeSH store: KGE neighbours join the graph context")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     from kg.linking.normalize import label_keys
     from core.progress import set_quiet
     from model.text import Tokenizer
+    from pipelines.suggest import kge_neighbours
     from pipelines.train import build_linker, load_data
     from pipelines.train_config import TrainConfig
 
@@ -127,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_s = time.perf_counter() - start
     t0 = time.perf_counter()
     found = suggest_links(tokens, covered, concepts, [ex.label for ex in data.train], data.labels, index, edges,
-                          LinkOptions(**{"max_rows": max(KS), "min_df": args.min_df, **json.loads(args.options)}), fold=fold)
+                          LinkOptions(**{"max_rows": max(KS), "min_df": args.min_df, **json.loads(args.options)}), fold=fold,
+                          nearest=kge_neighbours(args.embedding))
     suggest_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     base = baseline(tokens, covered, index, args.min_df, fold)

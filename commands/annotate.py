@@ -37,7 +37,7 @@ def annotate_apply(file, allow_new, min_score, store_dir, neo4j) -> None:
 @store_options
 def annotate_list(as_json, store_dir, neo4j) -> None:
     """List every annotation with its source file, line, author and time."""
-    from kg.annotations.graph import stored_annotations
+    from kg.annotations.backends import stored_annotations
     from kg.open_store import open_store
 
     with open_store(store_dir, neo4j, read_only=True) as store:
@@ -72,7 +72,7 @@ def annotate_remove(file, source, store_dir, neo4j) -> None:
 @store_options
 def annotate_export(output, store_dir, neo4j) -> None:
     """Write every annotation of the store as one annotation file (apply it to another store)."""
-    from kg.annotations.graph import export_annotations
+    from kg.annotations.backends import export_annotations
     from kg.open_store import open_store
 
     with open_store(store_dir, neo4j, read_only=True) as store:
@@ -99,10 +99,12 @@ def annotate_export(output, store_dir, neo4j) -> None:
 @click.option("--pool-output", type=click.Path(dir_okay=False, path_type=pathlib.Path), default=None,
               help="CSV of the picked texts (default: OUTPUT with .to-label.csv).")
 @click.option("--text-column", default="text", show_default=True, help="Text column of a tabular --pool.")
+@click.option("--embedding", type=click.Path(file_okay=False, path_type=pathlib.Path), default=None,
+              help="An embedding run of the store (kgft embed): concepts near in its vectors join the graph context.")
 @store_options
 @quiet_option
 def annotate_suggest(dataset, store_dir, neo4j, output, seed, max_links, min_df, run_dir, pool, strategy, n_select,
-                     pool_output, text_column) -> None:
+                     pool_output, text_column, embedding) -> None:
     """Propose link and class annotations (with a score and a reason) for an expert to review, then apply.
 
     With --run and --pool, also write the pool texts the run is least sure about, ready to be labelled.
@@ -117,7 +119,7 @@ def annotate_suggest(dataset, store_dir, neo4j, output, seed, max_links, min_df,
 
         store_dir = default_store_dir()
     res = suggest(dataset, store_dir, output, seed=seed, run_dir=run_dir, neo4j=neo4j,
-                  link_options=LinkOptions(max_rows=max_links, min_df=min_df))
+                  link_options=LinkOptions(max_rows=max_links, min_df=min_df), embedding=embedding)
     click.echo(res.summary())
     if pool is not None:
         from pipelines.active_learning import select_pool

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Iterator
 
 from core.errors import DataError, ParseError
+from kg.rdf_formats import locate_invalid_utf8
 
 OBO = "http://purl.obolibrary.org/obo/"
 OBO_IN_OWL = "http://www.geneontology.org/formats/oboInOwl#"
@@ -222,8 +223,6 @@ def iter_obo_quads(path: Path | str, scope: str) -> Iterator:
     except SyntaxError as exc:
         raise ParseError(path, f"{exc.msg} (obo)", line=exc.lineno, column=exc.offset) from None
     except OSError as exc:
-        from kg.parse import locate_invalid_utf8
-
         where = locate_invalid_utf8(path)
         if where is None:
             raise DataError(f"cannot read {path}: {exc}") from exc

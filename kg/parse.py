@@ -17,7 +17,6 @@ canonicalized, as the RDF/XML specification requires (:mod:`kg.xml_literal`).
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import re
 from contextlib import contextmanager
@@ -26,18 +25,19 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from core.errors import DataError, ParseError
-from kg.xml_literal import XML_LITERAL, canonical_xml
-from kg.xml_safety import check_entities
 from kg.rdf_formats import (  # noqa: F401 - re-exported: kg.parse is the entry point
     EXTENSIONS,
     FORMATS,
     detect_format,
     format_names,
+    locate_invalid_utf8,
     normalize_format,
     open_binary,
     rdf_format,
     sniff_format,
 )
+from kg.xml_literal import XML_LITERAL, canonical_xml
+from kg.xml_safety import check_entities
 
 _BOM = b"\xef\xbb\xbf"
 _POSITION = re.compile(r"^Parser error (?:at|between) line \d+.*?: ", re.S)
@@ -50,35 +50,6 @@ def file_scope(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()[:16]
-
-
-def locate_invalid_utf8(path: Path) -> tuple[int, int, int] | None:
-    """Find the first invalid UTF-8 byte of a (decompressed) file.
-
-    Returns:
-        tuple or None: ``(line, column, byte_offset)`` (1-based line/column,
-        0-based offset), or ``None`` when the file is valid UTF-8.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset, line, line_start = 0, 1, 0
-    with open_binary(path) as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                bad = offset + exc.start
-                before = chunk[: exc.start]
-                nl = before.count(b"\n")
-                if nl:
-                    line += nl
-                    line_start = offset + before.rfind(b"\n") + 1
-                return line, bad - line_start + 1, bad
-            nl = chunk.count(b"\n")
-            if nl:
-                line += nl
-                line_start = offset + chunk.rfind(b"\n") + 1
-            offset += len(chunk)
-    return None
 
 
 def _xml_error_position(path: Path) -> tuple[int | None, int | None]:

@@ -1,7 +1,9 @@
-"""RDF formats kgft reads: names, file extensions, content sniffing, detection."""
+"""RDF formats kgft reads: names, file extensions, content sniffing, detection; opening files
+(gzip or not) and finding their first invalid UTF-8 byte."""
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import re
 from pathlib import Path
@@ -253,3 +255,32 @@ def rdf_format(fmt: str):
     if not FORMATS[fmt]:
         raise ConfigError(f"kgft reads {fmt} files but does not write them", hint="write one of: turtle, nt, rdfxml")
     return getattr(pyoxigraph.RdfFormat, FORMATS[fmt])
+
+
+def locate_invalid_utf8(path: Path) -> tuple[int, int, int] | None:
+    """Find the first invalid UTF-8 byte of a (decompressed) file.
+
+    Returns:
+        tuple or None: ``(line, column, byte_offset)`` (1-based line/column,
+        0-based offset), or ``None`` when the file is valid UTF-8.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, line, line_start = 0, 1, 0
+    with open_binary(path) as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                bad = offset + exc.start
+                before = chunk[: exc.start]
+                nl = before.count(b"\n")
+                if nl:
+                    line += nl
+                    line_start = offset + before.rfind(b"\n") + 1
+                return line, bad - line_start + 1, bad
+            nl = chunk.count(b"\n")
+            if nl:
+                line += nl
+                line_start = offset + chunk.rfind(b"\n") + 1
+            offset += len(chunk)
+    return None

@@ -106,9 +106,25 @@ def _run_alignment(run_dir: Path) -> dict[str, str]:
     return dict(load_spec(path).class_concepts) if path.is_file() else {}
 
 
+def kge_neighbours(embedding: Path | None):
+    """The nearest-concept lookup of an embedding run (:class:`~kg.annotations.kge_neighbours.KgeNeighbours`),
+    or ``None`` without one.
+
+    Raises:
+        ModelError: ``embedding`` is not an embedding run.
+    """
+    if embedding is None:
+        return None
+    from kg.annotations.kge_neighbours import KgeNeighbours
+    from pipelines.embed_run import load_embedding_run
+
+    run = load_embedding_run(embedding)
+    return KgeNeighbours(run.entities, run.matrix)
+
+
 def suggest(dataset: str, store_dir: Path | str | None, output: Path | str, *, seed: int = 0,
             run_dir: Path | None = None, link_options: LinkOptions = LinkOptions(), config=None,
-            neo4j: bool = False) -> SuggestResult:
+            neo4j: bool = False, embedding: Path | None = None) -> SuggestResult:
     """Propose ``class`` and ``link`` annotations for a dataset and write them as an annotation file.
 
     Args:
@@ -121,6 +137,8 @@ def suggest(dataset: str, store_dir: Path | str | None, output: Path | str, *, s
         config (TrainConfig, optional): Training settings (tokenizer, linking, channel); default
             ``TrainConfig().replace(dataset=dataset, seed=seed, knowledge=store_dir)``.
         neo4j (bool): Read labels, edges and annotations from the Neo4j server instead. (default: ``False``)
+        embedding (Path, optional): An embedding run of the store: each concept's nearest concepts
+            by its vectors join the graph context of link proposals. (default: ``None``)
 
     Raises:
         DataError: unknown dataset, missing store or run.
@@ -149,7 +167,7 @@ def suggest(dataset: str, store_dir: Path | str | None, output: Path | str, *, s
     fold = config.linking.fold_plurals
     index = LabelIndex(label_pairs, fold=fold)
     found = suggest_links(tokens, covered, concepts, labels, data.labels, index, edges, link_options, fold=fold,
-                          unlinks=annotated.get("unlinks", []))
+                          unlinks=annotated.get("unlinks", []), nearest=kge_neighbours(embedding))
     aligned = (_run_alignment(Path(run_dir)) if run_dir is not None
                else aligned_classes(data.labels, config.data.dataset, label_pairs, edges, annotated, config.channel))
     classes = suggest_classes(data.labels, aligned, labels, index, ConceptContext(concepts, edges))

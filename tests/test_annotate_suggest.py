@@ -153,6 +153,7 @@ def test_plain_files_round_trip_without_score_columns(tmp_path):
     (["--dataset", "no-such-data"], "no dataset 'no-such-data'"),
     (["--store", "missing-store"], "no embedded store in"),
     (["--run", "missing-run"], "run directory not found"),
+    (["--embedding", "missing-run"], "is not an embedding run"),
 ])
 def test_bad_input_gives_one_line_errors(runner, world, tmp_path, args, message):
     given = {"--dataset": world["data"], "--store": world["store"]}
@@ -163,6 +164,33 @@ def test_bad_input_gives_one_line_errors(runner, world, tmp_path, args, message)
     assert result.exit_code == 1, result.output
     assert message in result.output and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "s.tsv").exists()
+
+
+def test_kge_neighbours_join_the_graph_context():
+    import numpy as np
+
+    from kg.annotations.context import ConceptContext
+    from kg.annotations.kge_neighbours import KgeNeighbours
+
+    vectors = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-1.0, 0.0]])
+    nearest = KgeNeighbours(["x", "y", "z", "w"], vectors, k=2)
+    assert nearest("x") == ("y", "z") and nearest("unknown") == ()
+    assert nearest.among(["z", "w", "x"])("x") == ("z", "w")  # itself never; only the given ones
+    docs = [{"y"}, {"y"}, {"z"}, set(), set(), set()]
+    assert ConceptContext(docs).lift({0, 1}, "x") == 0.0  # x has no edge and is linked nowhere
+    assert ConceptContext(docs, nearest=KgeNeighbours(["x", "y", "z", "w"], vectors, k=1)).lift({0, 1}, "x") == 1.0
+
+
+def test_suggestions_take_kge_neighbours_from_an_embedding_run(runner, world, tmp_path):
+    run = tmp_path / "embedding"
+    embedded = invoke(runner, "embed", "--store", world["store"], "--epochs", "2", "--dim", "8", "--device", "cpu",
+                      "--out", run)
+    assert embedded.exit_code == 0, embedded.output
+    out = tmp_path / "with-kge.tsv"
+    suggest(runner, world, out, "--embedding", run)
+    best_mi = max((row for row in rows_of(out) if row.kind == "link" and row.object == EX + "MI"),
+                  key=lambda row: row.score)
+    assert best_mi.subject == "myocardial infarct"
 
 
 def test_pool_selection_picks_the_least_confident_texts(runner, world, tmp_path):

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from kg.annotations.conflicts import check_conflicts
 from kg.annotations.fileformat import Annotation, read_annotations
-from kg.annotations.graph import AnnotationStore, StoredAnnotation, annotation_id, annotation_store, stored_annotations
+from kg.annotations.backends import annotation_store, stored_annotations
+from kg.annotations.graph import AnnotationStore, StoredAnnotation, annotation_id
 from core.errors import DataError, ParseError
 
 

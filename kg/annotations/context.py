@@ -1,15 +1,17 @@
 """Graph context of a set of documents: which concepts (or their graph neighbours) the linker finds in them.
 
 The context of a concept ``c`` for documents ``D`` is how much more often
-``c`` or one of its neighbours in the graph (one edge either way) is linked in
-``D`` than in all documents, as a normalized lift in [0, 1]:
-``(p_D - p_all) / (1 - p_all)`` when positive, else 0.
+``c`` or one of its neighbours is linked in ``D`` than in all documents, as a
+normalized lift in [0, 1]: ``(p_D - p_all) / (1 - p_all)`` when positive, else 0.
+Neighbours are the concepts one graph edge away (either way) and, when KGE
+vectors are given, ``c``'s nearest concepts in that space
+(:class:`~kg.annotations.kge_neighbours.KgeNeighbours`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 
 class ConceptContext:
@@ -18,11 +20,14 @@ class ConceptContext:
     Args:
         doc_concepts (Sequence[set[str]]): Concept IRIs linked in each document.
         edges (Iterable[tuple[str, str, str]]): ``(subject, predicate, object)`` edges of the graph.
-        max_neighbours (int): A concept with more neighbours uses only itself (hubs say little). (default: ``50``)
+        max_neighbours (int): A concept with more graph neighbours uses only itself and its nearest
+            KGE neighbours (hubs say little). (default: ``50``)
+        nearest (Callable[[str], Sequence[str]], optional): A concept's nearest concepts by KGE
+            vectors. (default: ``None``)
     """
 
     def __init__(self, doc_concepts: Sequence[set[str]], edges: Iterable[tuple[str, str, str]] = (),
-                 max_neighbours: int = 50) -> None:
+                 max_neighbours: int = 50, nearest: Callable[[str], Sequence[str]] | None = None) -> None:
         self.size = len(doc_concepts)
         self.docs: dict[str, set[int]] = {}
         for d, concepts in enumerate(doc_concepts):
@@ -35,14 +40,16 @@ class ConceptContext:
                 self._neighbours.setdefault(s, set()).add(o)
                 self._neighbours.setdefault(o, set()).add(s)
         self.max_neighbours = max_neighbours
+        self.nearest = nearest
         self._cache: dict[str, frozenset[int]] = {}
 
     def neighbourhood_docs(self, iri: str) -> frozenset[int]:
-        """Documents linking ``iri`` or one of its graph neighbours."""
+        """Documents linking ``iri`` or one of its neighbours (graph edges, nearest KGE vectors)."""
         found = self._cache.get(iri)
         if found is None:
             near = self._neighbours.get(iri, set())
             members = [iri] + (sorted(near) if len(near) <= self.max_neighbours else [])
+            members += list(self.nearest(iri)) if self.nearest is not None else []
             found = frozenset().union(*(self.docs.get(m, ()) for m in members))
             self._cache[iri] = found
         return found

@@ -13,19 +13,18 @@ export); only a ``triple`` row's statement goes there too
 (:mod:`kg.annotations.apply`).
 
 The Neo4j store keeps the same rows as ``:_KgftAnnotation`` nodes
-(:mod:`kg.annotations.neo4j`); :func:`annotation_store` gives either store's
-:class:`AnnotationStore`, which :mod:`kg.annotations.apply` and every reader
-use.
+(:mod:`kg.annotations.neo4j`); :func:`kg.annotations.backends.annotation_store`
+gives either store's :class:`AnnotationStore`, which :mod:`kg.annotations.apply`
+and every reader use.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Iterable, Protocol
 
-from kg.annotations.fileformat import COLUMNS, Annotation, is_literal, literal_cell, parse_literal, write_annotations
+from kg.annotations.fileformat import COLUMNS, Annotation, is_literal, literal_cell, parse_literal
 
 #: The named graph holding the annotations.
 ANNOTATIONS_GRAPH_IRI = "urn:kgft:annotations"
@@ -185,37 +184,3 @@ class EmbeddedAnnotations:
         self.store.oxigraph.extend(list(new - old) + [statement_quad(row) for row in add])
         for row in drop:
             self.store.oxigraph.remove(statement_quad(row))
-
-
-def annotation_store(store) -> AnnotationStore:
-    """The annotations of an open store (embedded or Neo4j)."""
-    if type(store).__name__ == "Neo4jStore":
-        from kg.annotations.neo4j import Neo4jAnnotations
-
-        return Neo4jAnnotations(store)
-    return EmbeddedAnnotations(store)
-
-
-def stored_annotations(store) -> list[StoredAnnotation]:
-    """Every annotation the store holds, ordered by file name and line.
-
-    Args:
-        store (Store): The embedded store or Neo4j.
-    """
-    return annotation_store(store).annotations()
-
-
-def export_annotations(store, path: Path | str) -> int:
-    """Write every annotation the store holds as one annotation file (a statement of several files once).
-
-    Args:
-        store (Store): The embedded store or Neo4j.
-        path (Path or str): The file (CSV when the name ends in ``.csv``, else TSV).
-
-    Returns:
-        int: The rows written.
-    """
-    rows: dict[tuple, Annotation] = {}
-    for stored in stored_annotations(store):
-        rows.setdefault(stored.annotation.statement, replace(stored.annotation, source="", line=0))
-    return write_annotations([rows[key] for key in sorted(rows)], path)

@@ -3,7 +3,7 @@ triple rows)."""
 
 from __future__ import annotations
 
-from kg.annotations.graph import stored_annotations
+from kg.annotations.backends import stored_annotations
 
 
 def annotated_label_pairs(store) -> tuple[list[tuple[str, str]], list[tuple[str, str | None]]]:

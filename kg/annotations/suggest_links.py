@@ -112,7 +112,7 @@ def _candidates(phrase: Phrase, index: LabelIndex, context: ConceptContext, opti
 
 def suggest_links(token_lists, covered, doc_concepts, labels: Sequence[int], label_names: Sequence[str],
                   index: LabelIndex, edges=(), options: LinkOptions = LinkOptions(),
-                  fold: bool = True, unlinks=()) -> list[LinkCandidate]:
+                  fold: bool = True, unlinks=(), nearest=None) -> list[LinkCandidate]:
     """Rank candidate links for the phrases of the texts that the linker misses.
 
     Args:
@@ -126,6 +126,8 @@ def suggest_links(token_lists, covered, doc_concepts, labels: Sequence[int], lab
         options (LinkOptions): Limits and weights. (default: ``LinkOptions()``)
         fold (bool): Fold plurals as the linker does. (default: ``True``)
         unlinks: ``(phrase, IRI or None)`` pairs an expert said must not link: never proposed. (default: ``()``)
+        nearest (KgeNeighbours, optional): Concepts' nearest concepts by KGE vectors, added to the
+            graph context (looked for among the concepts linked in the texts). (default: ``None``)
 
     Returns:
         list[LinkCandidate]: Best first, at most ``options.max_rows``.
@@ -134,7 +136,9 @@ def suggest_links(token_lists, covered, doc_concepts, labels: Sequence[int], lab
                            min_df=options.min_df, fold=fold)[:options.max_phrases]
     if not phrases:
         return []
-    context = ConceptContext(doc_concepts, edges)
+    if nearest is not None:
+        nearest = nearest.among(set().union(*doc_concepts))
+    context = ConceptContext(doc_concepts, edges, nearest=nearest)
     norm = max(p.phi for p in phrases)
     blocked = {(phrase_key(text), iri) for text, iri in unlinks}
     found = [c for p in phrases for c in _candidates(p, index, context, options, norm)
