@@ -106,13 +106,20 @@ def test_neo4j_marks_the_same_edges(runner, world, neo4j_settings):
     with Neo4jStore(neo4j_settings) as store:
         store.import_file(world["ttl"])
         try:
-            applied = runner.invoke(cli, ["annotate", "apply", str(tsv), "--neo4j"])
-            assert applied.exit_code == 0, applied.output
+            for path in (tsv, world["links"]):
+                applied = runner.invoke(cli, ["annotate", "apply", str(path), "--neo4j"])
+                assert applied.exit_code == 0, applied.output
             neo = json.loads(explain(runner, world, "--neo4j", "--format", "json"))
             assert entity_paths(neo, ns + "Excellence") == [
                 [(ns + "Excellence", "polarity", ns + "Positive", f"{tsv.name}:2")]]
+            result = runner.invoke(cli, ["explain", str(world["run"]), "a splendid movie", "--class-map",
+                                         str(world["cmap"]), "--neo4j", "--format", "json"])
+            (exp,) = json.loads(result.stdout)["explanations"]
+            good = next(e for e in exp["entities"] if e["iri"] == ns + "good")
+            assert good["mentions"][0]["annotation"] == f"{world['links'].name}:2"
         finally:
-            store.run(f"MATCH (a:{ANNOTATION_LABEL} {{source: $source}}) DELETE a", "cleanup", source=tsv.name)
+            for source in (tsv.name, world["links"].name):
+                store.run(f"MATCH (a:{ANNOTATION_LABEL} {{source: $source}}) DELETE a", "cleanup", source=source)
             store.run("MATCH (b:Resource)--(n:Resource) WHERE b.uri STARTS WITH 'bnode://' AND n.uri STARTS WITH $ns "
                       "DETACH DELETE b", "cleaning up the test graph", ns=ns)
             store.delete([ns])
