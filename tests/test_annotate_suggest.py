@@ -253,3 +253,24 @@ def test_suggest_refuses_store_and_neo4j_together(runner, world, tmp_path):
                     "-o", tmp_path / "x.tsv")
     assert result.exit_code == 2 and "mutually exclusive" in result.output
     assert not (tmp_path / "x.tsv").exists()
+
+
+def test_suggestion_effect_thresholds_keep_the_top_shares_of_the_link_rows(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "suggestion_effect.py"
+    spec = importlib.util.spec_from_file_location("suggestion_effect", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = tmp_path / "s.tsv"
+    rows.write_text("kind\tsubject\tobject\tscore\treason\n"
+                    + "".join(f"link\tphrase {i}\t{EX}MI\t{score}\tr\n" for i, score in enumerate((0.6, 0.9, 0.7, 0.8)))
+                    + f"class\tcardiac\t{EX}Cardiac\t0.99\tr\n", encoding="utf-8")
+    assert bench.thresholds(rows, [0.25, 0.5, 1.0]) == [0.9, 0.8, 0.6]
+    empty = tmp_path / "none.tsv"
+    empty.write_text("kind\tsubject\tobject\n", encoding="utf-8")
+    from core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no scored link proposals"):
+        bench.thresholds(empty, [0.5])
