@@ -60,7 +60,7 @@ def text_keys(tokens: list[str], fold: bool) -> set[str]:
 
 def score(ranked: list[tuple[str, str]], truth: dict[str, set[str]], present: set[str], fold: bool) -> dict:
     """precision@k and recall@k of ``(phrase, IRI)`` proposals, best first."""
-    from kg.annotations.label_index import phrase_key
+    from kg.linking.normalize import phrase_key
 
     right = [iri in truth and phrase_key(phrase, fold) in truth[iri] for phrase, iri in ranked]
     out = {}

@@ -185,6 +185,7 @@ def read_store_knowledge(store_dir: Path | None, neo4j: bool = False) -> tuple[l
         tuple: ``(label pairs, (s, p, o) edges, annotations)``: ``link`` rows are among the
         label pairs; the dict holds ``unlinks`` and ``class_concepts``.
     """
+    from kg.annotations.backends import stored_annotations
     from kg.annotations.hooks import annotated_label_pairs, class_concepts
     from kg.graph import store_triples
     from kg.open_store import open_store
@@ -192,9 +193,10 @@ def read_store_knowledge(store_dir: Path | None, neo4j: bool = False) -> tuple[l
     store = open_store(store_dir, neo4j=neo4j, read_only=True)
     try:
         labels = {(iri, text) for iri, _, text in store.labels() if text and text.strip()}
-        extra, unlinks = annotated_label_pairs(store)
+        stored = stored_annotations(store)
+        extra, unlinks = annotated_label_pairs(stored)
         named = list(store_triples(store))
-        annotated = {"unlinks": unlinks, "class_concepts": class_concepts(store)}
+        annotated = {"unlinks": unlinks, "class_concepts": class_concepts(stored)}
     finally:
         store.close()
     return sorted(labels | set(extra)), named, annotated

@@ -221,10 +221,12 @@ def test_export_round_trip(runner, store, tmp_path, suffix):
 
 
 def test_hooks_give_the_linker_and_classifier_their_rows(runner, store, tmp_path):
+    from kg.annotations.backends import stored_annotations
     from kg.annotations.hooks import annotated_label_pairs, class_concepts
     from kg.embedded import EmbeddedStore
 
     invoke(runner, "annotate", "apply", write_tsv(tmp_path / "a.tsv", ROWS), "--store", store)
     with EmbeddedStore(store, read_only=True) as opened:
-        assert annotated_label_pairs(opened) == ([(C + "MI", "heart attack")], [("heart", None)])
-        assert class_concepts(opened) == {"cardiac": C + "Heart"}
+        stored = stored_annotations(opened)
+    assert annotated_label_pairs(stored) == ([(C + "MI", "heart attack")], [("heart", None)])
+    assert class_concepts(stored) == {"cardiac": C + "Heart"}

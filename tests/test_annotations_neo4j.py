@@ -168,6 +168,7 @@ def test_export_round_trip_through_an_embedded_store(runner, scope):
 
 def test_link_and_unlink_reach_the_linker_built_from_neo4j(runner, scope):
     """What training reads from a run embedded with ``kgft embed --neo4j`` (pipelines.knowledge)."""
+    from kg.annotations.backends import stored_annotations
     from kg.annotations.hooks import class_concepts
     from pipelines.knowledge import read_store_knowledge
     from pipelines.train import build_linker
@@ -186,4 +187,4 @@ def test_link_and_unlink_reach_the_linker_built_from_neo4j(runner, scope):
     applied = invoke(runner, "annotate", "apply", write_tsv(s.tmp / f"a-{s.word}.tsv", rows_of(s)), "--neo4j")
     assert applied.exit_code == 0, applied.output
     assert linked() == {s.ns + "MI"}
-    assert class_concepts(s.store)[f"{s.word}cardiac"] == s.ns + "Heart"
+    assert class_concepts(stored_annotations(s.store))[f"{s.word}cardiac"] == s.ns + "Heart"

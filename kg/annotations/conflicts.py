@@ -7,16 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from core.errors import ParseError
+from kg.linking.normalize import phrase_key
 
 if TYPE_CHECKING:
     from kg.annotations.fileformat import Annotation
-
-
-def phrase_key(phrase: str) -> str:
-    """A phrase as the linker compares it (:func:`kg.linking.normalize.pieces`)."""
-    from kg.linking.normalize import pieces
-
-    return " ".join(pieces(phrase))
 
 
 def _conflict(row: Annotation, phrase: str, seen: dict) -> str | None:
@@ -52,7 +46,7 @@ def _keys(row: Annotation, phrase: str) -> Iterator[tuple]:
 def check_conflicts(annotations: Iterable[Annotation], path: Path | str) -> None:
     """Refuse a row repeated in a file, a ``link`` and an ``unlink`` of one phrase and concept, a class of two concepts.
 
-    Phrases compare as the linker sees them (:func:`phrase_key`). Rows from other files
+    Phrases compare as the linker sees them (:func:`kg.linking.normalize.phrase_key`). Rows from other files
     may come first (they are reported as ``source:line``); the first row that conflicts
     with an earlier one is reported.
 

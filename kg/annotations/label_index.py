@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from kg.linking.normalize import label_keys, pieces
+from kg.linking.normalize import label_keys, phrase_key
 
 
 def char_ngrams(key: str, n: int = 3) -> Counter:
@@ -26,11 +26,6 @@ def char_ngrams(key: str, n: int = 3) -> Counter:
     if len(padded) <= n:
         return Counter([padded])
     return Counter(padded[i:i + n] for i in range(len(padded) - n + 1))
-
-
-def phrase_key(phrase: str, fold: bool = True) -> str:
-    """A phrase's normalized pieces joined by spaces (what the linker would match)."""
-    return " ".join(pieces(phrase, fold))
 
 
 @dataclass(frozen=True)

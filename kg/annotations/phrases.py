@@ -3,7 +3,7 @@
 A candidate phrase is 1 to ``max_n`` consecutive word tokens (a letter in
 each) of which none lies in a linked mention, that neither starts nor ends
 with a function word (:data:`FUNCTION_WORDS`). Phrases are counted once per
-document and grouped by their normalized key (:func:`kg.annotations.label_index.phrase_key`,
+document and grouped by their normalized key (:func:`kg.linking.normalize.phrase_key`,
 as the linker would compare them). Association with a label is the phi
 coefficient of the 2x2 table "document has the phrase" x "document has the
 label" (``chi2 = N * phi**2``), positive associations only, computed on the
@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kg.annotations.label_index import phrase_key
+from kg.linking.normalize import phrase_key
 
 #: English function words a phrase may not start or end with.
 FUNCTION_WORDS = frozenset("""

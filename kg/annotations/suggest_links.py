@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from kg.annotations.conflicts import phrase_key
+from kg.linking.normalize import phrase_key
 from kg.annotations.context import ConceptContext
 from kg.annotations.fileformat import Annotation
 from kg.annotations.label_index import LabelIndex

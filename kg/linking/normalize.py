@@ -105,6 +105,11 @@ def pieces(text: str, fold: bool = False) -> list[str]:
     return [fold_plural(p) for p in out] if fold else out
 
 
+def phrase_key(phrase: str, fold: bool = False) -> str:
+    """A phrase as the linker compares it: its :func:`pieces` joined by spaces."""
+    return " ".join(pieces(phrase, fold))
+
+
 @lru_cache(maxsize=1 << 18)
 def token_pieces(token: str, fold: bool = False) -> tuple[str, ...]:
     """:func:`pieces` of one token, memoized (a corpus repeats its tokens)."""

@@ -80,6 +80,7 @@ def open_graph(run, store_dir: Path | None, neo4j: bool, notes: list[str]) -> Ev
     Raises:
         StoreError, Neo4jUnavailable: an explicitly requested store cannot be opened.
     """
+    from kg.annotations.backends import stored_annotations
     from kg.annotations.hooks import annotated_links, annotated_statements
     from kg.evidence import path_finder
     from kg.open_store import open_store
@@ -97,7 +98,8 @@ def open_graph(run, store_dir: Path | None, neo4j: bool, notes: list[str]) -> Ev
         store = open_store(Path(known), read_only=True)
     try:
         finder = path_finder(store)
-        annotated, links = annotated_statements(store), annotated_links(store)
+        stored = stored_annotations(store)
+        annotated, links = annotated_statements(stored), annotated_links(stored)
     except BaseException:
         store.close()
         raise
@@ -130,11 +132,11 @@ MAX_SEARCHED = 50
 
 def mark_annotated_links(exp: TextExplanation, links: dict) -> None:
     """Give each mention linked by an expert's ``link`` row that row's ``"annotation": "file:line"``."""
-    from kg.annotations.hooks import link_key
+    from kg.linking.normalize import phrase_key
 
     for ent in exp.entities:
         for mention in ent.mentions:
-            source = links.get((link_key(mention["text"]), ent.iri))
+            source = links.get((phrase_key(mention["text"], fold=True), ent.iri))
             if source:
                 mention["annotation"] = source
 
