@@ -143,11 +143,17 @@ class Grid:
         return name, embedding, facts
 
     def train_config(self, dataset: str, fraction: float, arm: str, knowledge: Path, device: str, threads):
-        """The :class:`TrainConfig` of one run: shared settings, dataset overrides, then the arm's switches."""
+        """The :class:`TrainConfig` of one run: shared settings, dataset overrides, then the arm's switches.
+
+        A dataset's ``max_train`` caps the training set, and the fraction is of that: IMDB's 10% cell
+        with ``max_train = 2500`` trains on 250 reviews.
+        """
         from pipelines.train_config import TrainConfig
 
         where = f"grid {self.name} ({dataset})"
         extra = {k: v for k, v in self.per_dataset.get(dataset, {}).items() if k not in ("knowledge", "source")}
+        if extra.get("max_train"):  # a fraction of the capped training set, not of the split before the cap
+            extra["max_train"] = max(1, round(extra["max_train"] * fraction))
         source = self.per_dataset.get(dataset, {}).get("source", dataset)
         changes = {"dataset": str(source), "knowledge": str(knowledge), "train_fraction": fraction,
                    "seeds": self.seeds, "device": device, **ARMS[arm]}

@@ -182,7 +182,8 @@ class BiLSTMClassifier(nn.Module):
             logits = logits + ngram_logits.to(logits.dtype)
         return logits
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, channel: ChannelBatch | None = None) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, channel: ChannelBatch | None = None,
+                wide: torch.Tensor | None = None) -> torch.Tensor:
         """Class logits.
 
         Args:
@@ -190,9 +191,15 @@ class BiLSTMClassifier(nn.Module):
             lengths (Tensor): ``[batch]`` true lengths (>= 1).
             channel (ChannelBatch, optional): The knowledge channel's inputs (required when the
                 classifier has a channel). (default: ``None``)
+            wide (Tensor, optional): ``[batch, num_classes]`` logits to use instead of the wide
+                rows' (n-gram head and bag): the out-of-fold logits of a wide part fitted first,
+                while the BiLSTM trains (:mod:`model.train.wide`). (default: ``None``)
 
         Returns:
             Tensor: ``[batch, num_classes]`` logits.
         """
+        embedded = self.embed(tokens, channel)
+        if wide is not None:
+            return self.forward_embedded(embedded, lengths) + wide.to(embedded.dtype)
         ngram_logits = self.ngram_head(tokens, lengths) if self.ngram_head is not None else None
-        return self.forward_embedded(self.embed(tokens, channel), lengths, channel, ngram_logits)
+        return self.forward_embedded(embedded, lengths, channel, ngram_logits)

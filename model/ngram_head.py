@@ -1,12 +1,13 @@
 """A linear n-gram head beside the BiLSTM: the "wide" part of a wide-and-deep classifier.
 
-Class logits are the sum, over a text's unigrams and (hashed) bigrams, of one
-learned weight row each, divided by the square root of their count (the
-length normalization of a unit-length count vector) and scaled by
-:data:`GAIN`, as in fastText's linear model. A BiLSTM trained from scratch on a few
-thousand texts reads word identity poorly, while a linear model over n-grams
-is the classic strong floor on such data (TF-IDF + logistic regression); the
-sum of both is a stronger baseline than either, for every arm alike.
+Class logits are the product of a text's TF-IDF vector over its unigrams and
+(hashed) bigrams with one learned weight row per n-gram, scaled by
+:data:`GAIN`: sublinear term frequency ``1 + log(tf)`` times the inverse document
+frequency ``1 + log((1 + n) / (1 + df))`` of the training texts
+(:meth:`NgramHead.fit_idf`; scikit-learn's smoothed form), the vector scaled to
+unit length. A BiLSTM trained from scratch on a few thousand texts reads word
+identity poorly, while TF-IDF + logistic regression is the classic strong floor
+on such data; the sum of both is a stronger baseline than either, for every arm alike.
 
 Bigrams are hashed into ``buckets`` rows after the vocabulary's; padding
 positions (and bigrams reaching past a text's length) are masked out. The rows
@@ -42,6 +43,20 @@ class NgramHead(nn.Module):
         rows = vocab_size + (buckets if ngrams == 2 else 0)
         self.weight = nn.Embedding(rows, num_classes)
         nn.init.zeros_(self.weight.weight)
+        self.register_buffer("idf", torch.ones(rows))
+
+    @torch.no_grad()
+    def fit_idf(self, texts) -> None:
+        """Set the inverse document frequencies from the training texts' token ids.
+
+        Args:
+            texts (Sequence[Sequence[int]]): Token ids per training text.
+        """
+        df = torch.zeros_like(self.idf)
+        for ids in texts:
+            rows, mask = self.ngram_ids(torch.tensor([list(ids)], dtype=torch.long), torch.tensor([len(ids)]))
+            df[torch.unique(rows[mask]).to(df.device)] += 1
+        self.idf.copy_(torch.log((1.0 + len(texts)) / (1.0 + df)) + 1.0)
 
     def ngram_ids(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The row ids of every n-gram and their validity mask.
@@ -63,22 +78,40 @@ class NgramHead(nn.Module):
             mask = torch.cat([mask, positions[:-1] < lengths - 1], dim=1)
         return ids, mask
 
+    def occurrence_weights(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``[batch, n]``: each n-gram occurrence's share of its text's unit-length TF-IDF vector, times ``GAIN``.
+
+        An n-gram occurring ``tf`` times has the value ``(1 + log tf) * idf``, split evenly over
+        its occurrences; padding gets 0.
+
+        Args:
+            ids (Tensor): ``[batch, n]`` row ids (:meth:`ngram_ids`).
+            mask (Tensor): ``[batch, n]`` validity mask.
+        """
+        keys = torch.arange(ids.shape[0], device=ids.device).unsqueeze(1) * self.idf.numel() + ids
+        keys = torch.where(mask, keys, torch.full_like(keys, -1))
+        _, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
+        tf = counts[inverse].to(self.idf.dtype)
+        value = (1.0 + tf.log()) * self.idf[ids] * mask.to(self.idf.dtype)
+        norm = (value.pow(2) / tf).sum(dim=1, keepdim=True).sqrt().clamp_min(1e-12)
+        return GAIN * value / (tf * norm)
+
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor,
                 presence: torch.Tensor | None = None) -> torch.Tensor:
-        """``[batch, num_classes]`` logits: ``GAIN`` x the sum of the n-grams' rows / sqrt(their count).
+        """``[batch, num_classes]`` logits: ``GAIN`` x the text's unit TF-IDF vector times the rows.
 
         Args:
             tokens (Tensor): ``[batch, time]`` token ids.
             lengths (Tensor): ``[batch]`` true lengths.
-            presence (Tensor, optional): ``[batch, n]`` weights scaling each n-gram's row
-                (1: present, 0: absent) while the normalization still uses the text's n-gram
-                count, so the logits are linear in them (used by attribution). (default: all 1)
+            presence (Tensor, optional): ``[batch, n]`` weights scaling each n-gram occurrence's
+                row (1: present, 0: absent) while the weights stay the whole text's, so the
+                logits are linear in them (used by attribution). (default: all 1)
         """
         ids, mask = self.ngram_ids(tokens, lengths)
-        valid = mask.to(self.weight.weight.dtype)
-        weights = valid if presence is None else valid * presence.to(valid.dtype)
-        total = (self.weight(ids) * weights.unsqueeze(-1)).sum(dim=1)
-        return GAIN * total / valid.sum(dim=1, keepdim=True).clamp_min(1.0).sqrt()
+        weights = self.occurrence_weights(ids, mask).to(self.weight.weight.dtype)
+        if presence is not None:
+            weights = weights * presence.to(weights.dtype)
+        return (self.weight(ids) * weights.unsqueeze(-1)).sum(dim=1)
 
 
 def token_shares(values: torch.Tensor, time: int) -> torch.Tensor:

@@ -130,7 +130,14 @@ def load_trained_run(run_dir: Path | str, seed: int | None = None) -> TrainedRun
     if data.get("vocab_hash") != vocab_hash(vocab.itos):
         raise ModelError(f"{best} does not match {run.vocab} (another vocabulary)")
     classifier = BiLSTMClassifier(ClassifierConfig(**data["model_config"]))
-    classifier.load_state_dict(data["classifier"])
+    try:
+        keys = classifier.load_state_dict(data["classifier"], strict=False)
+        problem = ", ".join([f"missing {k}" for k in keys.missing_keys] + [f"unexpected {k}" for k in keys.unexpected_keys])
+    except RuntimeError as exc:  # weights of another shape
+        problem = str(exc).splitlines()[-1].strip()
+    if problem:  # e.g. a run saved before the n-gram head had its idf weights
+        raise ModelError(f"{best}: its weights do not fit this version's classifier ({problem})",
+                         hint="train the run again with this version of kgft")
     classifier.eval()
     linker, links = None, {}
     if run.linker.is_file():

@@ -301,3 +301,21 @@ def test_paths_to_the_other_class_are_listed_as_opposing(runner, world, ns):
     # envious has a polarity edge to both concepts: one path supports the prediction, one opposes it
     assert [p["target"] for p in envious["paths"]] == [target[predicted]]
     assert [(p["class"], p["target"]) for p in envious["opposing"]] == [(other, target[other])]
+
+
+def test_a_checkpoint_whose_weights_do_not_fit_is_one_clear_error(world, tmp_path):
+    import shutil
+
+    import torch
+
+    from core.errors import ModelError
+    from pipelines.run_files import load_trained_run
+
+    run = tmp_path / "run"
+    shutil.copytree(world["run"], run)
+    best = run / "seed-0" / "best.pt"
+    data = torch.load(best, weights_only=True)
+    del data["classifier"]["ngram_head.idf"]  # as saved before the n-gram head had idf weights
+    torch.save(data, best)
+    with pytest.raises(ModelError, match="do not fit this version's classifier.*ngram_head.idf"):
+        load_trained_run(run)

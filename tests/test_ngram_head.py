@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -55,3 +57,20 @@ def test_bad_ngram_settings_are_refused():
     from core.errors import ConfigError
     with pytest.raises(ConfigError):
         ClassifierConfig(vocab_size=5, num_classes=2, ngrams=4)
+
+
+def test_idf_comes_from_the_training_texts_and_repeats_count_sublinearly():
+    head = NgramHead(vocab_size=5, num_classes=1, ngrams=1, buckets=0)
+    head.fit_idf([[1, 2], [1, 3], [1, 1]])
+    idf = head.idf.tolist()
+    assert idf[1] == pytest.approx(1.0 + math.log(4 / 4))  # in every text
+    assert idf[2] == pytest.approx(1.0 + math.log(4 / 2))
+    assert idf[4] == pytest.approx(1.0 + math.log(4 / 1))  # never seen
+    with torch.no_grad():
+        head.weight.weight.fill_(1.0)
+    # "1 1 2": tf(1) = 2 gives 1 + log 2, tf(2) = 1 gives 1; each times its idf, then unit length
+    values = torch.tensor([(1 + math.log(2)) * idf[1], idf[2]])
+    expected = GAIN * values.sum() / values.norm()
+    with torch.no_grad():
+        logit = float(head(torch.tensor([[1, 1, 2]]), torch.tensor([3]))[0, 0])
+    assert logit == pytest.approx(float(expected))

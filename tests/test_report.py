@@ -234,3 +234,12 @@ def test_grid_runner_refuses_bad_grid_files(tmp_path, capsys):
     assert bench.main(["--grid", str(tmp_path / "none.toml"), "--out", str(tmp_path / "o")]) == 1
     assert "no grid" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_fraction_of_a_capped_training_set_is_a_fraction_of_the_cap():
+    bench = _load_bench()
+    grid = bench.Grid.load("cpu")
+    small, full = (grid.train_config("imdb", f, "knowledge", Path("k"), "cpu", 1) for f in (0.1, 1.0))
+    assert (small.data.max_train, full.data.max_train) == (250, 2500)
+    assert small.data.train_fraction == 0.1 and small.knowledge.source == "k"
+    assert grid.train_config("mr", 0.1, "baseline", Path("k"), "cpu", 1).data.max_train is None

@@ -199,3 +199,17 @@ def test_a_run_saved_with_flat_settings_still_evaluates_and_reports(runner, tmp_
     res = runner.invoke(cli, ["report", str(out), "--out", str(report)])
     assert res.exit_code == 0, res.output
     assert "| d | 100% |" in (report / "report.md").read_text(encoding="utf-8")
+
+
+def test_the_wide_part_is_fitted_first_unless_asked_to_train_jointly(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    assert TrainConfig().optim.wide_first and TrainConfig().optim.settings(seed=0).wide_first
+    assert resolve_config(None, {"wide_first": False}).optim.settings(seed=0).wide_first is False
+    path = tmp_path / "c.toml"
+    path.write_text("[optim]\nwide_first = false\n", encoding="utf-8")
+    assert resolve_config(path, {}).optim.wide_first is False
+    result = CliRunner().invoke(cli, ["train", "--help"])
+    assert "--wide-first / --joint-wide" in result.output

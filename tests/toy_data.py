@@ -47,3 +47,34 @@ def write_sentiment_csv(path: Path, words: dict[str, list[str]], n: int = 120, *
             toks.insert(g.randrange(len(toks) + 1), g.choice(words.get(lab, ["meh"])))
             w.writerow(["" if i == empty_row else " ".join(toks), lab])
     return path
+
+
+def channel_split(n: int, seed: int):
+    """An :class:`~model.train.EncodedSplit` of ``n`` random texts whose knowledge-channel inputs
+    carry the label: each text's first token links the label's concept (5 + label, under 2 + label,
+    under 1), its bag holds feature ``label``."""
+    import numpy as np
+
+    from model.knowledge.channel_inputs import ChannelDoc
+    from model.train import EncodedSplit
+
+    rng = np.random.default_rng(seed)
+    ids, labels, docs = [], [], []
+    for i in range(n):
+        y = i % 2
+        seq = rng.integers(4, 38, rng.integers(3, 10)).tolist()
+        ids.append(seq)
+        labels.append(y)
+        positions = np.array([0, len(seq) - 1])
+        slots = np.array([[5 + y, 2 + y, 1], [4, 0, 0]])  # the label's concept and its ancestor
+        docs.append(ChannelDoc(positions, slots, np.array([y]), np.array([1.0], np.float32)))
+    return EncodedSplit(ids, labels, docs, 3)
+
+
+def channel_classifier_config(**changes):
+    """A tiny :class:`~model.classifier.ClassifierConfig` with a knowledge channel fitting :func:`channel_split`."""
+    from model.classifier import ClassifierConfig
+    from model.knowledge.channel import ChannelConfig
+
+    return ClassifierConfig(vocab_size=40, num_classes=2, embedding_dim=8, hidden=8, dropout=0.3,
+                            channel=ChannelConfig(8, 6, 4, 4, 3).to_dict(), **changes)

@@ -145,19 +145,21 @@ class KnowledgeAugmentedClassifier(nn.Module):
         return knowledge_penalty(self.classifier.embedding.weight, self.alignment, self.targets(),
                                  self.options.neighbour_weight)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor,
-                channel: ChannelBatch | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, channel: ChannelBatch | None = None,
+                wide: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits and the weighted auxiliary loss.
 
         Args:
             tokens (Tensor): ``[batch, time]`` ids.
             lengths (Tensor): ``[batch]`` lengths.
             channel (ChannelBatch, optional): The knowledge channel's inputs. (default: ``None``)
+            wide (Tensor, optional): The wide part's logits (see
+                :meth:`model.classifier.BiLSTMClassifier.forward`). (default: ``None``)
 
         Returns:
             tuple[Tensor, Tensor]: ``[batch, classes]`` logits and a scalar loss to add.
         """
-        logits = self.classifier(tokens, lengths, channel)
+        logits = self.classifier(tokens, lengths, channel, wide)
         aux = logits.new_zeros(())
         if self.classifier.channel is not None and channel is not None and self.options.channel_reg > 0:
             aux = aux + self.options.channel_reg * self.classifier.channel.penalty(channel.concepts).float()

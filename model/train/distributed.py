@@ -53,6 +53,12 @@ class DistContext:
         dist.broadcast(value, src=0)
         return bool(value.item())
 
+    def share(self, tensors: list[torch.Tensor]) -> None:
+        """Overwrite ``tensors`` in place with rank 0's (no-op alone)."""
+        if self.distributed:
+            for tensor in tensors:
+                dist.broadcast(tensor.data, src=0)
+
     def mean(self, value: float, device: torch.device) -> float:
         """The mean of ``value`` over the ranks (``value`` itself alone)."""
         if not self.distributed:

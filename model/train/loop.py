@@ -37,6 +37,7 @@ from model.train.checkpoint import (
 from model.train.distributed import DistContext
 from model.train.metrics import classification_metrics
 from model.train.settings import TrainSettings
+from model.train.wide import fit_wide, freeze_wide, wide_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class FitResult:
         best_score (float): That score.
         epochs_run (int): Epochs completed.
         stopped_early (bool): Whether patience ran out.
+        wide (dict, optional): The wide part's fit (:class:`~model.train.wide.WideFit`), when fitted
+            first; its linear model is epoch 0.
     """
 
     history: list[dict] = field(default_factory=list)
@@ -71,6 +74,7 @@ class FitResult:
     best_score: float = -math.inf
     epochs_run: int = 0
     stopped_early: bool = False
+    wide: dict | None = None
 
     def to_dict(self) -> dict:
         """Plain dict form."""
@@ -146,6 +150,8 @@ class Trainer:
         self.on_step_end = on_step_end
         self.pad_index = model.classifier.config.pad_index
         self.class_weights = _class_weights(train, len(self.labels), settings.class_weight, device)
+        self.wide_first = settings.wide_first and freeze_wide(model.classifier)
+        self.wide_logits: torch.Tensor | None = None  # out-of-fold wide logits of the training examples
         self.optimizer = torch.optim.AdamW(_param_groups(model, settings), lr=settings.lr,
                                            weight_decay=settings.weight_decay)
         if self.ctx.distributed:
@@ -169,6 +175,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "rng": rng_state(),
             "trainer": self.state.to_dict(),
+            "wide_logits": self.wide_logits,
             **self.fingerprints,
         }
 
@@ -203,6 +210,7 @@ class Trainer:
         set_rng_state({k: (v.cpu() if isinstance(v, torch.Tensor) else [t.cpu() for t in v])
                        for k, v in data["rng"].items()})
         self.state = FitResult(**data["trainer"])
+        self.wide_logits = data.get("wide_logits")
         self._epoch, self._step, self.finished = int(data["epoch"]), int(data["step_in_epoch"]), bool(data["finished"])
         logger.info("resumed from %s at epoch %d step %d", path, self._epoch, self._step)
         return True
@@ -221,8 +229,9 @@ class Trainer:
             toks, lengths, y, channel = collate(self.train_split, indices, self.pad_index)
             toks, y = toks.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
             channel = channel.to(self.device) if channel is not None else None
+            wide = self.wide_logits[indices].to(self.device) if self.wide_logits is not None else None
             with autocast_for(self.device):
-                logits, aux = self.net(toks, lengths, channel)
+                logits, aux = self.net(toks, lengths, channel, wide)
                 loss = F.cross_entropy(logits.float(), y, weight=self.class_weights)
             lr = s.lr_at((epoch - 1) * len(batches) + self._step, s.epochs * len(batches))
             for group in self.optimizer.param_groups:
@@ -257,6 +266,8 @@ class Trainer:
         """
         if not (resume and self.restore()):
             torch.manual_seed(self.settings.seed)
+            if self.wide_first:
+                self._fit_wide()
         try:
             while not self.finished and self._epoch <= self.settings.epochs:
                 record = self._train_epoch(self._epoch)
@@ -269,6 +280,22 @@ class Trainer:
             raise
         self.load_best()
         return self.state
+
+    def _fit_wide(self) -> None:
+        """Fit the wide rows first (:func:`~model.train.wide.fit_wide`); the linear model is epoch 0.
+
+        The BiLSTM then trains beside the training examples' out-of-fold wide logits (a fit
+        that saw an example would leave the BiLSTM almost nothing to learn from it).
+        """
+        classifier = self.model.classifier
+        fit, self.wide_logits = fit_wide(classifier, self.train_split, self.valid_split, self.labels,
+                                         self.settings.monitor, self.device, self.class_weights, self.settings.seed)
+        self.ctx.share(wide_parameters(classifier) + list(classifier.head.parameters()))
+        self.state.wide = fit.to_dict()
+        self.state.best_score = self.evaluate(self.valid_split)[self.settings.monitor]
+        self._save_best(0)
+        logger.info("wide part fitted first (l2 %g, bag ratio %s, %.1fs): valid %s %.4f", fit.l2, fit.bag_ratio,
+                    fit.seconds, self.settings.monitor, self.state.best_score)
 
     def _end_epoch(self, record: dict) -> None:
         epoch = self._epoch

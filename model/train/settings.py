@@ -38,6 +38,9 @@ class TrainSettings:
         channel_lr_scale (float): Learning-rate multiplier of the knowledge channel's
             parameters (its concept vectors and the bag weights, a sparse linear model that
             plain steps move slowly). (default: ``1.0``)
+        wide_first (bool): Fit the wide rows (n-gram head, channel bag) first as a regularized
+            logistic regression and freeze them while the BiLSTM trains (:mod:`model.train.wide`).
+            (default: ``False``)
     """
 
     epochs: int = 5
@@ -53,6 +56,7 @@ class TrainSettings:
     lr_schedule: str = "constant"
     warmup: float = 0.05
     channel_lr_scale: float = 1.0
+    wide_first: bool = False
 
     def __post_init__(self) -> None:
         require_choice(self.monitor, MONITORS, "monitor")

@@ -82,10 +82,12 @@ class EntityExplanation:
         label (str): Its display label.
         mentions (list[dict]): ``{"start", "end", "text"}`` word spans it was linked at.
         token_indices (list[int]): Tokens that carry its knowledge.
-        attribution (float): Signed attribution summed over those tokens.
+        attribution (float): Signed attribution summed over those tokens and its part of the
+            bag of ancestors (each bag feature's attribution split evenly over the text's
+            entities that reach it).
         share (float): Their share of the text's total absolute attribution.
         channel_share (float): The part of ``share`` that went through the knowledge
-            channel's concept vectors. (default: ``0.0``)
+            channel (its concept vectors and its part of the bag). (default: ``0.0``)
         is_class_concept (bool): Whether it is itself a concept of the predicted class.
         paths (list[dict], optional): Graph paths to the predicted class's concepts (they support
             the prediction), JSON form; ``None`` when the graph was not searched.

@@ -93,7 +93,7 @@ def encode_text(run, text: str) -> EncodedText:
     return EncodedText(tokens, run.encoder.encode(run.vocab, [tokens])[0], spans, words, channel)
 
 
-def _entities(encoded: EncodedText, attr) -> list[EntityExplanation]:
+def _entities(run, encoded: EncodedText, attr) -> list[EntityExplanation]:
     attributions = attr.attributions
     through = attr.channel_attributions or [0.0] * len(attributions)
     total = (sum(abs(a) for a in attributions) + sum(abs(a) for a in attr.bag_attributions)) or 1.0
@@ -106,17 +106,33 @@ def _entities(encoded: EncodedText, attr) -> list[EntityExplanation]:
             entry["mentions"].append(mention)
             entry["all"].update(word_at + own)
             entry["knowledge"].update(own if own else word_at)
+    bag = _bag_parts(run, encoded, attr, list(found))
     out = []
     for iri, e in found.items():
-        share = sum(abs(attributions[p]) for p in e["all"]) / total
+        tokens, in_bag = [attributions[p] for p in e["all"]], bag.get(iri, 0.0)
         out.append(EntityExplanation(
             iri=iri, label=e["mentions"][0]["text"], mentions=e["mentions"],
             token_indices=sorted(e["knowledge"]),
-            attribution=float(sum(attributions[p] for p in e["all"])), share=float(share),
-            channel_share=float(sum(abs(through[p]) for p in e["all"]) / total),
+            attribution=float(sum(tokens) + in_bag), share=float((sum(map(abs, tokens)) + abs(in_bag)) / total),
+            channel_share=float((sum(abs(through[p]) for p in e["all"]) + abs(in_bag)) / total),
         ))
     out.sort(key=lambda e: (-e.share, e.iri))
     return out
+
+
+def _bag_parts(run, encoded: EncodedText, attr, iris: list[str]) -> dict[str, float]:
+    """Each entity's part of the bag's attributions: a feature's attribution split evenly over the
+    text's entities that reach it (its concept or an ancestor, negated or not)."""
+    if encoded.channel is None or not iris:
+        return {}
+    half = len(run.channel.bag_of)
+    reach = {iri: {int(f) % half for f in run.channel.encode([(iri,)], [(iri,)]).bag_ids.tolist()} for iri in iris}
+    parts = dict.fromkeys(iris, 0.0)
+    for feature, value in zip(encoded.channel.bag_ids.tolist(), attr.bag_attributions):
+        owners = [iri for iri in iris if int(feature) % half in reach[iri]]
+        for iri in owners:
+            parts[iri] += float(value) / len(owners)
+    return parts
 
 
 def _bag(run, encoded: EncodedText, attr) -> list[dict]:
@@ -172,7 +188,7 @@ def explain_text(run, text: str, top_k: int = 5, n_steps: int = 50, evidence=Non
                       "baseline_probability": attr.baseline_probability},
         tokens=tokens,
         top_tokens=ranked,
-        entities=_entities(encoded, attr) if run.has_knowledge else [],
+        entities=_entities(run, encoded, attr) if run.has_knowledge else [],
         bag=_bag(run, encoded, attr),
     )
     if run.has_knowledge and not explanation.entities:

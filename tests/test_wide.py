@@ -1,0 +1,131 @@
+"""The wide part fitted first: its inputs, the fit, the out-of-fold logits and training beside it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from model.classifier import BiLSTMClassifier
+from model.knowledge import KnowledgeAugmentedClassifier
+from model.train import Trainer, TrainSettings
+from model.train.wide import BAG_RATIOS, L2_GRID, fit_wide, freeze_wide, wide_inputs, wide_parameters
+from toy_data import channel_classifier_config, channel_split
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TRAIN, VALID = channel_split(64, 1), channel_split(32, 2)
+
+
+def _classifier(**changes) -> BiLSTMClassifier:
+    torch.manual_seed(0)
+    vectors = torch.cat([torch.zeros(1, 6), torch.randn(7, 6, generator=torch.Generator().manual_seed(0))])
+    classifier = BiLSTMClassifier(channel_classifier_config(ngrams=2, ngram_buckets=64, **changes), vectors)
+    classifier.ngram_head.fit_idf(TRAIN.ids)
+    return classifier.eval()
+
+
+def _logits(classifier, split):
+    from model.train.batching import collate
+
+    tokens, lengths, _, channel = collate(split, range(len(split)), 0)
+    with torch.no_grad():
+        return classifier(tokens, lengths, channel)
+
+
+def test_the_sparse_inputs_times_the_rows_are_the_classifiers_wide_logits():
+    classifier = _classifier()
+    with torch.no_grad():
+        for p in wide_parameters(classifier):
+            p.normal_()
+        classifier.head.weight.zero_()
+    x = wide_inputs(classifier, VALID)
+    rows = torch.cat([p.detach() for p in wide_parameters(classifier)])
+    assert x.shape == (len(VALID), len(rows))
+    torch.testing.assert_close(torch.sparse.mm(x, rows) + classifier.head.bias, _logits(classifier, VALID))
+
+
+def test_fit_wide_chooses_its_penalties_on_validation_and_starts_the_classifier_from_the_linear_model():
+    classifier = _classifier()
+    fit, train_logits = fit_wide(classifier, TRAIN, VALID, ["neg", "pos"], "accuracy", torch.device("cpu"))
+    assert fit.l2 in L2_GRID and fit.bag_ratio in (1.0, *BAG_RATIOS)
+    assert fit.valid_score == 1.0  # the bag carries the label
+    assert classifier.head.weight.abs().sum() == 0  # the BiLSTM adds nothing yet
+    predicted = _logits(classifier, VALID).argmax(-1).tolist()
+    assert predicted == VALID.labels
+    # out-of-fold logits: one row per training example, from fits that did not see it
+    assert train_logits.shape == (len(TRAIN), 2)
+    in_sample = _logits(classifier, TRAIN)
+    assert not torch.allclose(train_logits + classifier.head.bias, in_sample)
+    assert ((train_logits + classifier.head.bias).argmax(-1) == torch.tensor(TRAIN.labels)).float().mean() > 0.9
+
+
+def test_a_classifier_without_wide_rows_has_nothing_to_fit():
+    from model.classifier import ClassifierConfig
+
+    plain = BiLSTMClassifier(ClassifierConfig(vocab_size=40, num_classes=2, embedding_dim=4, hidden=4))
+    assert not freeze_wide(plain)
+    assert fit_wide(plain, TRAIN, VALID, ["neg", "pos"], "accuracy", torch.device("cpu")) is None
+
+
+def test_the_trainer_fits_the_wide_part_first_keeps_it_frozen_and_scores_it_as_epoch_0(tmp_path):
+    classifier = _classifier()
+    classifier.train()
+    model = KnowledgeAugmentedClassifier(classifier)
+    settings = TrainSettings(epochs=2, batch_size=16, lr=5e-3, patience=5, seed=0, wide_first=True,
+                             monitor="accuracy")
+    fp = {"vocab_hash": "v", "model_config": classifier.config.to_dict(), "knowledge": model.fingerprint()}
+    trainer = Trainer(model, TRAIN, VALID, ["neg", "pos"], settings, tmp_path, torch.device("cpu"), fp)
+    assert not any(p.requires_grad for p in wide_parameters(classifier))
+    seen = {}
+    trainer.on_epoch_end = lambda epoch, record: seen.setdefault(
+        epoch, [p.detach().clone() for p in wide_parameters(classifier)])
+    result = trainer.fit()
+    assert result.wide is not None and result.wide["valid_score"] == 1.0
+    assert result.best_epoch == 0 and result.best_score == 1.0  # no later epoch beats a perfect linear model
+    assert [h["epoch"] for h in result.history] == [1, 2]
+    for before, after in zip(seen[1], seen[2]):
+        assert torch.equal(before, after)  # frozen while the BiLSTM trained
+    assert (tmp_path / "best.pt").is_file()
+
+
+def test_out_of_fold_logits_do_not_remember_the_held_out_texts(monkeypatch):
+    """Texts made only of tokens no other text has, with random labels: a fit learns each by heart, but a
+    fit without a text knows nothing of it (leaking would show as out-of-fold accuracy near 1)."""
+    from model.classifier import ClassifierConfig
+    from model.train import EncodedSplit
+
+    monkeypatch.setattr("model.train.wide.L2_GRID", (1e-6,))  # a weak penalty: what a fit saw, it keeps
+
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 2, (80,), generator=g).tolist()
+    train = EncodedSplit([[2 + 2 * i, 3 + 2 * i] for i in range(80)], labels)
+    valid = EncodedSplit([[2 + 2 * i, 3 + 2 * i] for i in range(10)], labels[:10])
+    classifier = BiLSTMClassifier(ClassifierConfig(vocab_size=170, num_classes=2, embedding_dim=4, hidden=4,
+                                                   ngrams=1))
+    classifier.ngram_head.fit_idf(train.ids)
+    _, train_logits = fit_wide(classifier, train, valid, ["a", "b"], "accuracy", torch.device("cpu"))
+    in_sample = (_logits(classifier.eval(), train).argmax(-1) == torch.tensor(labels)).float().mean()
+    out_of_fold = ((train_logits + classifier.head.bias).argmax(-1) == torch.tensor(labels)).float().mean()
+    assert in_sample == 1.0 and out_of_fold < 0.7
+
+
+def test_while_the_bilstm_trains_each_text_sees_its_folds_logits_with_the_intercept_counted_once(monkeypatch):
+    """Unique-token texts, 3 of 4 labelled 1: a fit without a text gives it only that fit's intercept,
+    close to the full fit's; counting the intercept twice (the head's bias and the fold's) would double it."""
+    from model.classifier import ClassifierConfig
+    from model.train import EncodedSplit
+    from model.train.batching import collate
+
+    monkeypatch.setattr("model.train.wide.L2_GRID", (1e-2,))
+    labels = [int(i % 4 != 0) for i in range(80)]
+    train = EncodedSplit([[2 + 2 * i, 3 + 2 * i] for i in range(80)], labels)
+    classifier = BiLSTMClassifier(ClassifierConfig(vocab_size=170, num_classes=2, embedding_dim=4, hidden=4,
+                                                   ngrams=1))
+    classifier.ngram_head.fit_idf(train.ids)
+    _, train_logits = fit_wide(classifier, train, train, ["a", "b"], "accuracy", torch.device("cpu"))
+    tokens, lengths, _, _ = collate(train, range(len(train)), 0)
+    with torch.no_grad():
+        seen = classifier.eval()(tokens, lengths, wide=train_logits)  # what the loss sees while training
+    intercept = float((classifier.head.bias[1] - classifier.head.bias[0]).detach())
+    assert intercept > 1.0  # the majority class's prior
+    assert float((seen[:, 1] - seen[:, 0]).mean()) == pytest.approx(intercept, rel=0.2)
