@@ -200,6 +200,7 @@ class BiLSTMClassifier(nn.Module):
         """
         embedded = self.embed(tokens, channel)
         if wide is not None:
-            return self.forward_embedded(embedded, lengths) + wide.to(embedded.dtype)
+            logits = self.forward_embedded(embedded, lengths)
+            return logits + wide.to(logits.dtype)
         ngram_logits = self.ngram_head(tokens, lengths) if self.ngram_head is not None else None
         return self.forward_embedded(embedded, lengths, channel, ngram_logits)

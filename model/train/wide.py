@@ -93,9 +93,10 @@ def freeze_wide(classifier) -> bool:
 
 def _ngram_block(head, ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """Row ids and values of one text's n-gram occurrences (the head's logits are their values times the rows)."""
-    rows, mask = head.ngram_ids(torch.tensor([ids], dtype=torch.long), torch.tensor([len(ids)]))
+    device = head.idf.device
+    rows, mask = head.ngram_ids(torch.tensor([ids], dtype=torch.long, device=device), torch.tensor([len(ids)]))
     weights = head.occurrence_weights(rows, mask)
-    return rows[mask], weights[mask].detach().cpu()
+    return rows[mask].cpu(), weights[mask].detach().cpu()
 
 
 def wide_inputs(classifier, split: EncodedSplit) -> torch.Tensor:
