@@ -292,7 +292,7 @@ class Trainer:
                                          self.settings.monitor, self.device, self.class_weights, self.settings.seed)
         self.ctx.share(wide_parameters(classifier) + list(classifier.head.parameters()))
         self.state.wide = fit.to_dict()
-        self.state.best_score = self.evaluate(self.valid_split)[self.settings.monitor]
+        self.state.best_score = fit.valid_score  # the classifier's own score now (its head adds nothing yet)
         self._save_best(0)
         logger.info("wide part fitted first (l2 %g, bag ratio %s, %.1fs): valid %s %.4f", fit.l2, fit.bag_ratio,
                     fit.seconds, self.settings.monitor, self.state.best_score)
