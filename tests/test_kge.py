@@ -94,6 +94,23 @@ def test_ties_are_realistic_not_optimistic():
     assert ranks.tolist() == [3.5, 3.5]  # mean of optimistic 1 and pessimistic 6
 
 
+@pytest.mark.parametrize("p_norm", [1.0, 2.0])
+def test_transe_entities_are_on_the_unit_l2_sphere_whatever_the_distance(p_norm):
+    """As in the TransE paper: an L1 distance must not L1-normalize the entities (PyG's choice, which
+    shrinks every coordinate to about 1/dim and stalls training), and the stored rows start at unit norm."""
+    model = build_model(KgeConfig(model="transe", dim=50, p_norm=p_norm), 20, 3)
+    with torch.no_grad():
+        model.node_emb.weight.mul_(torch.rand(20, 1) * 5 + 0.1)  # any stored scale
+        norms = model.entities(None).norm(dim=-1)
+    torch.testing.assert_close(norms, torch.ones(20))
+    fresh = build_model(KgeConfig(model="transe", dim=50, p_norm=p_norm), 20, 3)
+    torch.testing.assert_close(fresh.node_emb.weight.norm(dim=-1), torch.ones(20))
+    torch.testing.assert_close(fresh.rel_emb.weight.norm(dim=-1), torch.ones(3))
+    h, r, t = torch.tensor([0, 1]), torch.tensor([2, 0]), torch.tensor([3, 4])
+    expected = -(fresh.entities(h) + fresh.relations(r) - fresh.entities(t)).norm(p=p_norm, dim=-1)
+    torch.testing.assert_close(fresh(h, r, t), expected)  # PyG's forward uses the same geometry
+
+
 @pytest.mark.parametrize("name", ["transe", "distmult", "complex", "rotate", "rgcn"])
 def test_all_entity_scores_match_pairwise_scores(name):
     n, r = 7, 3
@@ -433,8 +450,11 @@ def test_lazy_adam_matches_sparse_adam():
 def test_sparse_updates_are_decided_per_graph():
     from model.kge.config import SPARSE_MIN_ENTITIES
 
-    big, small = SPARSE_MIN_ENTITIES, SPARSE_MIN_ENTITIES - 1
-    assert KgeConfig(model="transe").resolved(big).sparse is True
+    big, small = 180_000, SPARSE_MIN_ENTITIES - 1
+    assert KgeConfig(model="transe").resolved(big).sparse is True  # a step touches 1,000 x (2 + 16) rows: 10%
+    assert KgeConfig(model="transe").resolved(big - 1).sparse is False  # more than 10%: dense is faster
+    assert KgeConfig(model="transe", num_negatives=1).resolved(40_943).sparse is True  # WN18RR, 1 negative
+    assert KgeConfig(model="transe", batch_size=10, num_negatives=1).resolved(small).sparse is False
     assert KgeConfig(model="rotate").resolved(small).sparse is False
     assert KgeConfig(model="complex", loss="1vsall").resolved(big).sparse is False
     assert KgeConfig(model="rgcn").resolved(big).sparse is False

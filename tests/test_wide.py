@@ -59,6 +59,41 @@ def test_fit_wide_chooses_its_penalties_on_validation_and_starts_the_classifier_
     assert ((train_logits + classifier.head.bias).argmax(-1) == torch.tensor(TRAIN.labels)).float().mean() > 0.9
 
 
+def _misleading_bag_split(n: int, seed: int, bag_agrees: bool, cue_share: float):
+    """Texts whose token ``38 + label`` carries the label in ``cue_share`` of them; the bag holds
+    feature ``label`` (or ``1 - label`` where the graph misleads)."""
+    import numpy as np
+
+    from model.knowledge.channel_inputs import ChannelDoc
+    from model.train import EncodedSplit
+
+    rng = np.random.default_rng(seed)
+    ids, labels, docs = [], [], []
+    for i in range(n):
+        y = i % 2
+        seq = rng.integers(4, 38, 4).tolist() + ([38 + y] if rng.random() < cue_share else [])
+        ids.append(seq)
+        labels.append(y)
+        feature = y if bag_agrees else 1 - y
+        docs.append(ChannelDoc(np.array([0]), np.array([[4, 0, 0]]), np.array([feature]), np.array([1.0], np.float32)))
+    return EncodedSplit(ids, labels, docs, 3)
+
+
+def test_validation_can_switch_a_misleading_bag_off():
+    """In training the bag is perfect and the label word occurs in half the texts; on validation the
+    bag says the opposite class: only a bag penalized to nothing leaves the n-grams to decide."""
+    torch.manual_seed(0)
+    train = _misleading_bag_split(80, 3, bag_agrees=True, cue_share=0.5)
+    valid = _misleading_bag_split(40, 4, bag_agrees=False, cue_share=1.0)
+    vectors = torch.cat([torch.zeros(1, 6), torch.randn(7, 6, generator=torch.Generator().manual_seed(0))])
+    classifier = BiLSTMClassifier(channel_classifier_config(ngrams=1, ngram_buckets=64), vectors)
+    classifier.ngram_head.fit_idf(train.ids)
+    fit, _ = fit_wide(classifier, train, valid, ["neg", "pos"], "accuracy", torch.device("cpu"))
+    assert fit.bag_ratio >= 100
+    assert fit.valid_score >= 0.9
+    assert classifier.channel.bag.weight.abs().max() < 0.05 * classifier.ngram_head.weight.weight.abs().max()
+
+
 def test_a_classifier_without_wide_rows_has_nothing_to_fit():
     from model.classifier import ClassifierConfig
 

@@ -5,7 +5,8 @@ score of one triple. kgft needs more for real use: scoring every positive
 against ``K`` negatives at once, scoring a batch of queries against *all*
 entities (for filtered evaluation and 1-vs-all training), and entity vectors
 to export. Each class below subclasses the PyG model (same parameters, same
-initialization, same score as PyG's ``forward``) and adds:
+initialization, same score as PyG's ``forward``; TransE keeps its entities on the
+unit L2 sphere, as the paper does) and adds:
 
 * ``entities(idx)`` / ``relations(idx)``: representations as one tensor
   (complex models concatenate ``real | imag`` on the last dimension);
@@ -85,14 +86,21 @@ def _split(x: Tensor) -> tuple[Tensor, Tensor]:
 
 
 class TransE(KGEScorer, pyg_kge.TransE):
-    """TransE: ``-||h + r - t||_p`` on ``p``-normalized entities (PyG's model).
+    """TransE (Bordes et al., 2013): ``-||h + r - t||_p`` with entities on the unit L2 sphere.
+
+    As in the paper, entity vectors have unit L2 norm whatever the distance's
+    ``p`` (PyG's model normalizes them by the ``p``-norm: with ``p = 1`` every
+    coordinate shrinks to about ``1/dim`` while the relation vectors keep
+    Adam-sized steps, and training all but stalls; see BENCHMARKS.md). The stored
+    entity and relation rows also start at unit L2 norm, so an optimizer step
+    moves an entity's direction as much as a relation's.
 
     Args:
         num_nodes (int): Entities.
         num_relations (int): Relations.
         hidden_channels (int): Dimension.
         margin (float): Ranking margin, also the logit offset. (default: ``1.0``)
-        p_norm (float): 1 or 2. (default: ``1.0``)
+        p_norm (float): The distance's norm, 1 or 2. (default: ``1.0``)
         sparse (bool): Sparse gradients. (default: ``False``)
     """
 
@@ -100,8 +108,17 @@ class TransE(KGEScorer, pyg_kge.TransE):
         super().__init__(num_nodes, num_relations, hidden_channels, margin=margin, p_norm=p_norm, sparse=sparse)
         self.logit_offset = float(margin)
 
+    def reset_parameters(self):
+        super().reset_parameters()
+        with torch.no_grad():
+            for table in (self.node_emb.weight, self.rel_emb.weight):
+                table.copy_(unit_rows(table))
+
     def entities(self, idx: Tensor | None = None) -> Tensor:
-        return unit_rows(super().entities(idx), p=self.p_norm)
+        return unit_rows(super().entities(idx))
+
+    def forward(self, head_index: Tensor, rel_type: Tensor, tail_index: Tensor) -> Tensor:
+        return self.score(self.entities(head_index), self.relations(rel_type), self.entities(tail_index))
 
     def embedding_tensors(self, ent_idx, rel_idx):
         return [self.node_emb(ent_idx), self.rel_emb(rel_idx)]

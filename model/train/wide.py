@@ -40,10 +40,11 @@ logger = logging.getLogger(__name__)
 
 #: L2 penalties of the n-gram rows (per example, on the mean loss), strongest first (each fit
 #: warm-starts from the previous one's solution).
-L2_GRID = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
+L2_GRID = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 #: The bag rows' penalty relative to the n-gram rows', tried at the best ``L2_GRID`` value (1 is
-#: tried with the grid), when there is a bag.
-BAG_RATIOS = (10.0, 0.1, 0.01)
+#: tried with the grid), when there is a bag; the strongest all but switch the bag off, so where the
+#: graph's features do not help, validation can choose the n-grams alone.
+BAG_RATIOS = (1000.0, 100.0, 10.0, 0.1, 0.01)
 #: L-BFGS iterations per fit.
 MAX_ITER = 100
 #: Folds of the out-of-fold logits the BiLSTM trains beside.
