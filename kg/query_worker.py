@@ -16,7 +16,7 @@ its parent disappears (checked every :data:`ORPHAN_CHECK_S` seconds).
 Protocol: the request is one JSON object on stdin (``store``, ``query``,
 ``prefixes``, ``update``, ``parent``); the child prints one JSON object, the
 result (``kind``, ``columns``, ``rows``, ``boolean``) or ``{"error": message}``.
-A child costs about 50 ms (a fresh interpreter importing pyoxigraph).
+A child costs the start of a fresh interpreter importing pyoxigraph.
 """
 
 from __future__ import annotations

@@ -476,8 +476,7 @@ def test_cli_sparse_and_dense_flags_are_recorded(tiny_dir, tmp_path, runner):
     assert result.exit_code != 0 and "sparse updates need a sampled loss" in result.output
 
 
-@pytest.mark.parametrize("p", [1.0, 2.0])
-def test_fused_unit_rows_match_autograd(p):
+def test_fused_unit_rows_match_autograd():
     from model.kge.normalize import unit_rows
 
     torch.manual_seed(0)
@@ -486,9 +485,9 @@ def test_fused_unit_rows_match_autograd(p):
     grad = torch.randn(50, 7, dtype=torch.float64)
     a = x.clone().requires_grad_()
     b = x.clone().requires_grad_()
-    torch.testing.assert_close(unit_rows(a, p), torch.nn.functional.normalize(b, p=p, dim=-1))
-    (unit_rows(a, p) * grad).sum().backward()
-    (torch.nn.functional.normalize(b, p=p, dim=-1) * grad).sum().backward()
+    torch.testing.assert_close(unit_rows(a), torch.nn.functional.normalize(b, dim=-1))
+    (unit_rows(a) * grad).sum().backward()
+    (torch.nn.functional.normalize(b, dim=-1) * grad).sum().backward()
     torch.testing.assert_close(a.grad, b.grad)
 
 

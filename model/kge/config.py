@@ -123,10 +123,8 @@ class KgeConfig:
 
         Lazy sparse updates touch only a batch's rows, which pays off once the
         table is large next to what one step touches; dense Adam is faster when a
-        step touches a good share of the rows anyway (WN18RR, 41k entities: sparse
-        1.1x faster with 1 negative per triple and batches of 1,000, dense 1.1x
-        faster with 16 negatives and batches of 512, at the same validation MRR;
-        BENCHMARKS.md). An explicit ``sparse`` is kept.
+        step touches a good share of the rows anyway (WN18RR with 16 negatives per
+        triple, BENCHMARKS.md). An explicit ``sparse`` is kept.
         """
         if self.sparse is not None:
             return self
