@@ -38,7 +38,8 @@ from commands.options import KgftGroup, quiet_option, store_options, tracker_opt
 @click.option("--reg-weight", type=float, default=None, help="Regularizer weight.")
 @click.option("--sparse/--dense", default=None,
               help="Sparse embedding gradients with row-wise lazy Adam, or dense Adam "
-                   "(default: sparse on large graphs for sampled losses on shallow models).")
+                   "(default: sparse for sampled losses on shallow models when the graph is large "
+                   "next to the rows a step touches).")
 @click.option("--p-norm", type=float, default=None, help="TransE distance norm, 1 or 2.")
 @click.option("--inverse", is_flag=True, default=None, help="Add inverse relations to the training triples.")
 @click.option("--include-literals", is_flag=True, default=None,
