@@ -44,15 +44,21 @@ SETTINGS = {
 BATCH, LR, NEGATIVES = 512, 0.01, 16
 
 
-def kgft_trainer(name: str, graph, sparse: bool | None, epochs: int):
-    """A kgft model and a ``train(epoch)`` step with the shared settings."""
-    from model.kge import KgeConfig, Trainer, build_model
+def kgft_config(name: str, graph, sparse: bool | None, epochs: int):
+    """kgft's :class:`KgeConfig` with the shared settings (``sparse=None``: kgft's own choice)."""
+    from model.kge import KgeConfig
 
-    cfg = KgeConfig(model=name, epochs=epochs, batch_size=BATCH, lr=LR, num_negatives=NEGATIVES, sparse=sparse,
-                    **SETTINGS[name]).resolved(graph.num_entities)
+    return KgeConfig(model=name, epochs=epochs, batch_size=BATCH, lr=LR, num_negatives=NEGATIVES, sparse=sparse,
+                     **SETTINGS[name]).resolved(graph.num_entities)
+
+
+def kgft_trainer(name: str, graph, sparse: bool, epochs: int):
+    """A kgft model and its ``train(epoch)`` step with the shared settings."""
+    from model.kge import Trainer, build_model
+
+    cfg = kgft_config(name, graph, sparse, epochs)
     model = build_model(cfg, graph.num_entities, graph.num_relations)
-    trainer = Trainer(model, graph, cfg, "cpu")
-    return model, trainer.train_epoch, cfg.sparse
+    return model, Trainer(model, graph, cfg, "cpu").train_epoch
 
 
 def pykeen_trainer(name: str, graph, epochs: int):
@@ -123,7 +129,7 @@ def compare(name: str, graph, args) -> dict:
     """All trainers of one model; their curves, the target MRR and the time each took to reach it."""
     import torch
 
-    from model.kge import FilterIndex, evaluate
+    from model.kge import FilterIndex, build_model, evaluate
 
     train_t, valid_t, test_t = (torch.from_numpy(a) for a in (graph.train, graph.valid, graph.test))
     index = FilterIndex(torch.cat([train_t, valid_t, test_t]), graph.num_relations)
@@ -134,11 +140,11 @@ def compare(name: str, graph, args) -> dict:
 
     runs = {}
     for label, sparse in (("kgft-sparse", True), ("kgft-dense", False)):
-        model, train, _ = kgft_trainer(name, graph, sparse, args.epochs)
+        model, train = kgft_trainer(name, graph, sparse, args.epochs)
         runs[label] = run_curve(f"{name} {label}", train, lambda m=model: m, valid_mrr, args.epochs, args.eval_every)
         runs[label]["sparse"] = sparse
     pk_model, pk_train = pykeen_trainer(name, graph, args.epochs)
-    shell, _, _ = kgft_trainer(name, graph, False, args.epochs)
+    shell = build_model(kgft_config(name, graph, False, args.epochs), graph.num_entities, graph.num_relations)
 
     def pk_scorer():
         pykeen_to_kgft(pk_model, shell)
@@ -147,7 +153,7 @@ def compare(name: str, graph, args) -> dict:
     runs["pykeen"] = run_curve(f"{name} pykeen", pk_train, pk_scorer, valid_mrr, args.epochs, args.eval_every)
     target = min(r["best_mrr"] for r in runs.values())
     reached = {label: time_to(r["curve"], target) for label, r in runs.items()}
-    default = "kgft-sparse" if kgft_trainer(name, graph, None, 1)[2] else "kgft-dense"
+    default = "kgft-sparse" if kgft_config(name, graph, None, 1).sparse else "kgft-dense"
     out = {"model": name, "settings": {**SETTINGS[name], "batch_size": BATCH, "lr": LR, "negatives": NEGATIVES},
            "runs": runs, "target_mrr": target, "reached": reached, "kgft_default": default}
     print(f"{name}: kgft's default here is {default}")
