@@ -79,19 +79,54 @@ def _misleading_bag_split(n: int, seed: int, bag_agrees: bool, cue_share: float)
     return EncodedSplit(ids, labels, docs, 3)
 
 
-def test_validation_can_switch_a_misleading_bag_off():
-    """In training the bag is perfect and the label word occurs in half the texts; on validation the
-    bag says the opposite class: only a bag penalized to nothing leaves the n-grams to decide."""
-    torch.manual_seed(0)
-    train = _misleading_bag_split(80, 3, bag_agrees=True, cue_share=0.5)
-    valid = _misleading_bag_split(40, 4, bag_agrees=False, cue_share=1.0)
+def _bag_classifier(train, vote: float = 0.0) -> BiLSTMClassifier:
     vectors = torch.cat([torch.zeros(1, 6), torch.randn(7, 6, generator=torch.Generator().manual_seed(0))])
     classifier = BiLSTMClassifier(channel_classifier_config(ngrams=1, ngram_buckets=64), vectors)
     classifier.ngram_head.fit_idf(train.ids)
+    if vote:
+        classifier.channel.set_vote({0: 0, 1: 1}, vote)
+    return classifier
+
+
+def test_validation_can_switch_a_misleading_bag_off_and_keep_the_baselines_linear_model():
+    """In training the bag is perfect and the label word occurs in half the texts; on validation the
+    bag says the opposite class: the bag switched off leaves the n-grams to decide, fitted exactly
+    as in a run without the channel."""
+    torch.manual_seed(0)
+    train = _misleading_bag_split(80, 3, bag_agrees=True, cue_share=0.5)
+    valid = _misleading_bag_split(40, 4, bag_agrees=False, cue_share=1.0)
+    classifier = _bag_classifier(train, vote=1.0)
     fit, _ = fit_wide(classifier, train, valid, ["neg", "pos"], "accuracy", torch.device("cpu"))
-    assert fit.bag_ratio >= 100
+    assert fit.bag_ratio is None
     assert fit.valid_score >= 0.9
-    assert classifier.channel.bag.weight.abs().max() < 0.05 * classifier.ngram_head.weight.weight.abs().max()
+    assert classifier.channel.bag.weight.abs().max() == 0  # off: not even the graph's vote
+    plain = BiLSTMClassifier(channel_classifier_config(ngrams=1, ngram_buckets=64, channel=None))
+    plain.ngram_head.fit_idf(train.ids)
+    baseline, _ = fit_wide(plain, train, valid, ["neg", "pos"], "accuracy", torch.device("cpu"))
+    assert baseline.l2 == fit.l2
+    ngrams = plain.ngram_head.weight.weight
+    assert (classifier.ngram_head.weight.weight - ngrams).abs().max() < 1e-3 * ngrams.abs().max()
+
+
+def test_the_bags_penalty_pulls_toward_the_graphs_vote_not_toward_zero():
+    """A bag that is pure noise in training but held at the graph's vote by a strong penalty keeps
+    the vote: fitted from the same data with the vote at 0 it ends near 0."""
+    train = _misleading_bag_split(80, 3, bag_agrees=True, cue_share=1.0)
+    import model.train.wide as wide
+
+    shifted = []
+    for vote in (2.0, 0.0):
+        classifier = _bag_classifier(train, vote=vote)
+        problem = wide._Problem(wide_inputs(classifier, train), torch.as_tensor(train.labels),
+                                torch.cat([p.detach() for p in wide_parameters(classifier)]),
+                                classifier.channel.bag.num_embeddings, None)
+        weight = problem.start.clone().requires_grad_(True)
+        bias = torch.zeros(2, requires_grad=True)
+        problem.solve(weight, bias, 1e-2, 1000.0)
+        bag = weight.detach()[problem.first_bag_row:]
+        shifted.append((bag[0, 0].item(), bag[1, 1].item()))
+    assert all(abs(w - 2.0) < 0.05 for w in shifted[0])
+    assert all(abs(w) < 0.05 for w in shifted[1])
 
 
 def test_a_classifier_without_wide_rows_has_nothing_to_fit():

@@ -76,5 +76,5 @@ def channel_classifier_config(**changes):
     from model.classifier import ClassifierConfig
     from model.knowledge.channel import ChannelConfig
 
-    return ClassifierConfig(vocab_size=40, num_classes=2, embedding_dim=8, hidden=8, dropout=0.3,
-                            channel=ChannelConfig(8, 6, 4, 4, 3).to_dict(), **changes)
+    return ClassifierConfig(**{"vocab_size": 40, "num_classes": 2, "embedding_dim": 8, "hidden": 8, "dropout": 0.3,
+                               "channel": ChannelConfig(8, 6, 4, 4, 3).to_dict(), **changes})

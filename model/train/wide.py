@@ -11,7 +11,13 @@ the same data. Fitting them first avoids that, as in stacking:
    multinomial logistic regression with an L2 penalty (full-batch L-BFGS over the
    sparse matrix of the rows' inputs, at most :data:`MAX_ITER` iterations), the
    penalty of each block (n-grams, bag) chosen from :data:`L2_GRID` and
-   :data:`BAG_RATIOS` on validation;
+   :data:`BAG_RATIOS` on validation. The bag's penalty pulls its rows toward
+   where they start, the graph's vote (each class concept's weight to its class,
+   :meth:`~model.knowledge.channel.KnowledgeChannel.set_vote`), not toward zero:
+   the stronger the penalty, the more the linear model follows the graph. The
+   search also fits the n-grams with the bag switched off, exactly as the
+   baseline does, first, so where validation judges the graph's features
+   useless the knowledge run's linear part is the baseline's;
 2. they are then frozen, the head's weights start at zero (so the classifier
    starts as exactly the fitted linear model) and the BiLSTM learns what the
    linear model leaves: while it trains, each training text's wide logits are
@@ -41,9 +47,9 @@ logger = logging.getLogger(__name__)
 #: L2 penalties of the n-gram rows (per example, on the mean loss), strongest first (each fit
 #: warm-starts from the previous one's solution).
 L2_GRID = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
-#: The bag rows' penalty relative to the n-gram rows', tried at the best ``L2_GRID`` value (1 is
-#: tried with the grid), when there is a bag; the strongest all but switch the bag off, so where the
-#: graph's features do not help, validation can choose the n-grams alone.
+#: The bag rows' penalty (toward the graph's vote) relative to the n-gram rows', tried at the best
+#: ``L2_GRID`` value (1 is tried with the grid), when there is a bag; the strongest all but fix the
+#: bag at the graph's vote.
 BAG_RATIOS = (1000.0, 100.0, 10.0, 0.1, 0.01)
 #: L-BFGS iterations per fit.
 MAX_ITER = 100
@@ -57,7 +63,8 @@ class WideFit:
 
     Args:
         l2 (float): Chosen penalty of the n-gram rows.
-        bag_ratio (float, optional): Chosen relative penalty of the bag rows (``None``: no bag).
+        bag_ratio (float, optional): Chosen relative penalty of the bag rows (``None``: no bag, or
+            the bag switched off).
         valid_score (float): The linear model's validation score (the monitored metric).
         features (int): Rows of the linear model.
         seconds (float): Time the fits took.
@@ -124,8 +131,9 @@ def wide_inputs(classifier, split: EncodedSplit) -> torch.Tensor:
 
 
 def _solve(x: torch.Tensor, xt: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-           penalty: torch.Tensor, class_weights: torch.Tensor | None) -> None:
-    """Minimize the weighted mean cross-entropy of ``x @ weight + bias`` plus ``sum(penalty * weight**2) / 2``.
+           penalty: torch.Tensor, prior: torch.Tensor, class_weights: torch.Tensor | None) -> None:
+    """Minimize the weighted mean cross-entropy of ``x @ weight + bias`` plus
+    ``sum(penalty * (weight - prior)**2) / 2``.
 
     In place, by L-BFGS with the gradient written out (``xt`` is ``x`` transposed, both CSR):
     autograd through a sparse product would transpose ``x`` at every step.
@@ -140,21 +148,14 @@ def _solve(x: torch.Tensor, xt: torch.Tensor, y: torch.Tensor, weight: torch.Ten
         with torch.no_grad():
             logits = x @ weight + bias
             log_p = torch.log_softmax(logits, dim=1)
-            loss = -(scale * onehot * log_p).sum() + 0.5 * (penalty * weight.pow(2)).sum()
+            shift = weight - prior
+            loss = -(scale * onehot * log_p).sum() + 0.5 * (penalty * shift.pow(2)).sum()
             residual = scale * (log_p.exp() - onehot)
-            weight.grad = xt @ residual + penalty * weight
+            weight.grad = xt @ residual + penalty * shift
             bias.grad = residual.sum(0)
         return loss
 
     optimizer.step(closure)
-
-
-def _penalty(rows: int, sizes: list[int], l2: float, bag_ratio: float | None, device) -> torch.Tensor:
-    """``[rows, 1]`` per-row L2 penalties: ``l2``, and ``l2 * bag_ratio`` for the bag's rows (the last block)."""
-    penalty = torch.full((rows, 1), l2, device=device)
-    if bag_ratio is not None:
-        penalty[rows - sizes[-1]:] = l2 * bag_ratio
-    return penalty
 
 
 def _csr(x: torch.Tensor) -> torch.Tensor:
@@ -169,23 +170,104 @@ def _csr_pair(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return _csr(x), _csr(x.t().coalesce())
 
 
-def _out_of_fold(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                 penalty: torch.Tensor, class_weights: torch.Tensor | None, seed: int) -> torch.Tensor:
-    """``[examples, classes]`` logits of each training example by a fit without its fold (:data:`FOLDS`),
-    each fit starting from ``weight`` and ``bias``."""
-    n = x.shape[0]
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(x.device)
-    logits = torch.zeros(n, weight.shape[1], device=x.device)
-    for fold in range(min(FOLDS, n)):
-        held = order[fold::FOLDS]
-        keep = torch.ones(n, dtype=torch.bool, device=x.device)
-        keep[held] = False
-        kept = keep.nonzero().squeeze(1)
-        w, b = weight.detach().clone().requires_grad_(True), bias.detach().clone().requires_grad_(True)
-        _solve(*_csr_pair(x.index_select(0, kept).coalesce()), y[kept], w, b, penalty, class_weights)
-        with torch.no_grad():
-            logits[held] = _csr(x.index_select(0, held).coalesce()) @ w + b
-    return logits
+def _without_columns_from(x: torch.Tensor, first: int) -> torch.Tensor:
+    """The coalesced COO matrix ``x`` with its entries in columns ``>= first`` dropped (same shape)."""
+    keep = x.indices()[1] < first
+    return torch.sparse_coo_tensor(x.indices()[:, keep], x.values()[keep], x.shape,
+                                   check_invariants=False).coalesce()
+
+
+class _Problem:
+    """The wide part's regression: inputs, labels, and the penalty and prior of a setting.
+
+    A setting is ``(l2, bag_ratio)``: ``l2`` the n-gram rows' penalty, ``bag_ratio`` the bag
+    rows' relative penalty toward their start (the graph's vote), ``None`` with the bag
+    switched off (its inputs dropped, its rows held at zero).
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, start: torch.Tensor, bag_rows: int,
+                 class_weights: torch.Tensor | None) -> None:
+        self.x, self.y, self.start, self.class_weights = x, y, start, class_weights
+        self.first_bag_row = start.shape[0] - bag_rows
+        self.bag_rows = bag_rows
+        self._pairs: dict[bool, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def inputs(self, x: torch.Tensor, bag_on: bool) -> torch.Tensor:
+        """``x`` as the setting reads it (without the bag's columns when it is off)."""
+        return x if bag_on or not self.bag_rows else _without_columns_from(x, self.first_bag_row)
+
+    def start_of(self, ratio: float | None) -> torch.Tensor:
+        """Where a fit starts and its penalty pulls: the classifier's rows, the bag's zeroed when off."""
+        if ratio is not None or not self.bag_rows:
+            return self.start
+        start = self.start.clone()
+        start[self.first_bag_row:] = 0
+        return start
+
+    def penalty(self, l2: float, ratio: float | None) -> torch.Tensor:
+        """``[rows, 1]`` per-row L2 penalties: ``l2``, and ``l2 * ratio`` for the bag's rows."""
+        penalty = torch.full((self.start.shape[0], 1), l2, device=self.start.device)
+        if ratio is not None:
+            penalty[self.first_bag_row:] = l2 * ratio
+        return penalty
+
+    def solve(self, weight: torch.Tensor, bias: torch.Tensor, l2: float, ratio: float | None) -> None:
+        """Fit ``weight`` and ``bias`` in place on the whole training set, from where they are."""
+        bag_on = ratio is not None
+        if bag_on not in self._pairs:
+            self._pairs[bag_on] = _csr_pair(self.inputs(self.x, bag_on))
+        _solve(*self._pairs[bag_on], self.y, weight, bias, self.penalty(l2, ratio), self.start_of(ratio),
+               self.class_weights)
+
+    def out_of_fold(self, l2: float, ratio: float | None, seed: int) -> torch.Tensor:
+        """``[examples, classes]`` logits of each training example by a fit without its fold
+        (:data:`FOLDS`), each fit starting where the full search started."""
+        x = self.inputs(self.x, ratio is not None)
+        n = x.shape[0]
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(x.device)
+        logits = torch.zeros(n, self.start.shape[1], device=x.device)
+        for fold in range(min(FOLDS, n)):
+            held = order[fold::FOLDS]
+            keep = torch.ones(n, dtype=torch.bool, device=x.device)
+            keep[held] = False
+            kept = keep.nonzero().squeeze(1)
+            w = self.start_of(ratio).clone().requires_grad_(True)
+            b = torch.zeros(self.start.shape[1], device=x.device, requires_grad=True)
+            _solve(*_csr_pair(x.index_select(0, kept).coalesce()), self.y[kept], w, b, self.penalty(l2, ratio),
+                   self.start_of(ratio), self.class_weights)
+            with torch.no_grad():
+                logits[held] = _csr(x.index_select(0, held).coalesce()) @ w + b
+        return logits
+
+
+def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, labels: list[str],
+            monitor: str) -> tuple[float, float, float | None, torch.Tensor, torch.Tensor]:
+    """The best setting on validation: ``(score, l2, bag_ratio, weight, bias)``.
+
+    The ``L2_GRID`` with the bag off (the baseline's search) first, then with the bag at ratio 1,
+    then :data:`BAG_RATIOS` at the best ``l2``; each pass warm-starts fit after fit from its start.
+    Ties keep the earlier setting, so the bag has to earn its place.
+    """
+    passes = [[(l2, None) for l2 in L2_GRID]]
+    if problem.bag_rows:
+        passes.append([(l2, 1.0) for l2 in L2_GRID])
+    best = None
+    valid_inputs = {on: _csr(problem.inputs(x_valid, on)) for on in ((False, True) if problem.bag_rows else (True,))}
+    while passes:
+        settings = passes.pop(0)
+        weight = problem.start_of(settings[0][1]).clone().requires_grad_(True)
+        bias = torch.zeros(len(labels), device=weight.device, requires_grad=True)
+        for l2, ratio in settings:
+            problem.solve(weight, bias, l2, ratio)
+            with torch.no_grad():
+                predicted = (valid_inputs[ratio is not None or not problem.bag_rows] @ weight + bias).argmax(-1)
+            score = classification_metrics(valid.labels, predicted.tolist(), labels)[monitor]
+            logger.info("wide fit: l2 %g, bag ratio %s: valid %s %.4f", l2, ratio, monitor, score)
+            if best is None or score > best[0]:
+                best = (score, l2, ratio, weight.detach().clone(), bias.detach().clone())
+        if problem.bag_rows and not passes and settings[0][1] == 1.0:  # then the bag's penalty, at the best l2
+            passes.append([(best[1], r) for r in BAG_RATIOS])
+    return best
 
 
 def fit_wide(classifier, train: EncodedSplit, valid: EncodedSplit, labels: list[str], monitor: str,
@@ -213,35 +295,15 @@ def fit_wide(classifier, train: EncodedSplit, valid: EncodedSplit, labels: list[
     if not params:
         return None
     start = time.perf_counter()
-    x = wide_inputs(classifier, train).to(device)
-    x_train, xt_train = _csr_pair(x)
-    x_valid = _csr(wide_inputs(classifier, valid).to(device))
-    y = torch.as_tensor(train.labels, dtype=torch.long, device=device)
     sizes = [p.shape[0] for p in params]
-    has_bag = classifier.channel is not None
+    bag_rows = sizes[-1] if classifier.channel is not None else 0
     initial = torch.cat([p.detach() for p in params]).to(device).float()
-    weight = initial.clone().requires_grad_(True)
-    bias = torch.zeros(len(labels), device=device, requires_grad=True)
-    best = None
-    candidates = [(l2, 1.0 if has_bag else None) for l2 in L2_GRID]
-    while candidates:
-        l2, ratio = candidates.pop(0)
-        _solve(x_train, xt_train, y, weight, bias, _penalty(len(initial), sizes, l2, ratio, device), class_weights)
-        with torch.no_grad():
-            predicted = (x_valid @ weight + bias).argmax(-1).tolist()
-        score = classification_metrics(valid.labels, predicted, labels)[monitor]
-        logger.info("wide fit: l2 %g, bag ratio %s: valid %s %.4f", l2, ratio, monitor, score)
-        if best is None or score > best[0]:
-            best = (score, l2, ratio, weight.detach().clone(), bias.detach().clone())
-        if has_bag and not candidates and ratio == 1.0:  # then the bag's penalty, at the best l2
-            candidates = [(best[1], r) for r in BAG_RATIOS]
-            with torch.no_grad():
-                weight.copy_(best[3]), bias.copy_(best[4])
-    score, l2, ratio, fitted, intercept = best
-    # each fold's fit starts where the full fit started: warm-started from the full fit, the rows of
-    # n-grams only the held-out texts have would keep what that fit learned from them
-    offsets = _out_of_fold(x, y, initial, torch.zeros_like(intercept),
-                           _penalty(len(initial), sizes, l2, ratio, device), class_weights, seed) - intercept
+    problem = _Problem(wide_inputs(classifier, train).to(device),
+                       torch.as_tensor(train.labels, dtype=torch.long, device=device), initial, bag_rows,
+                       class_weights)
+    score, l2, ratio, fitted, intercept = _search(problem, wide_inputs(classifier, valid).to(device), valid,
+                                                  labels, monitor)
+    offsets = problem.out_of_fold(l2, ratio, seed) - intercept
     with torch.no_grad():
         for p, rows in zip(params, fitted.split(sizes)):
             p.copy_(rows.to(p.device, p.dtype))
