@@ -199,3 +199,23 @@ def test_while_the_bilstm_trains_each_text_sees_its_folds_logits_with_the_interc
     intercept = float((classifier.head.bias[1] - classifier.head.bias[0]).detach())
     assert intercept > 1.0  # the majority class's prior
     assert float((seen[:, 1] - seen[:, 0]).mean()) == pytest.approx(intercept, rel=0.2)
+
+
+def test_seeds_fitting_the_same_inputs_share_one_penalty_search(monkeypatch):
+    """The search has no randomness: a second fit on the same inputs reuses it (same result, no fits);
+    other inputs (here another vote) are searched again."""
+    import model.train.wide as wide
+
+    searches = []
+    real = wide._search
+    monkeypatch.setattr(wide, "_search", lambda *a: searches.append(1) or real(*a))
+    monkeypatch.setattr(wide, "_searches", {})
+    train, valid = channel_split(40, 1), channel_split(20, 2)
+    fits = []
+    for seed, vote in ((0, 1.0), (1, 1.0), (2, 2.0)):
+        classifier = _bag_classifier(train, vote=vote)
+        fit, _ = fit_wide(classifier, train, valid, ["neg", "pos"], "accuracy", torch.device("cpu"), seed=seed)
+        fits.append((fit, classifier.ngram_head.weight.weight.detach().clone()))
+    assert len(searches) == 2
+    assert (fits[0][0].l2, fits[0][0].bag_ratio) == (fits[1][0].l2, fits[1][0].bag_ratio)
+    assert torch.equal(fits[0][1], fits[1][1])

@@ -26,11 +26,14 @@ the same data. Fitting them first avoids that, as in stacking:
    the BiLSTM nothing to learn from them).
 
 The fitted linear model is evaluated as epoch 0, so early stopping keeps it when
-no epoch of the BiLSTM improves on it on validation.
+no epoch of the BiLSTM improves on it on validation. The penalty search has no
+randomness (only the folds depend on the seed), so the seeds of a run that fit
+the same inputs share one search (:data:`_searches`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import warnings
@@ -55,6 +58,10 @@ BAG_RATIOS = (1000.0, 100.0, 10.0, 0.1, 0.01)
 MAX_ITER = 100
 #: Folds of the out-of-fold logits the BiLSTM trains beside.
 FOLDS = 5
+
+#: The last penalty search, by a digest of everything it read: the next seed of a run fitting
+#: the same inputs reuses it (the shuffled control's inputs differ per seed, and are searched again).
+_searches: dict[str, tuple] = {}
 
 
 @dataclass(frozen=True)
@@ -270,6 +277,34 @@ def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, label
     return best
 
 
+def _digest(*parts) -> str:
+    """SHA-256 of tensors (their bytes, shape and dtype) and plain values."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, torch.Tensor):
+            part = part.detach().cpu().contiguous()
+            h.update(f"{tuple(part.shape)}{part.dtype}".encode())
+            h.update(part.numpy().tobytes())
+        else:
+            h.update(repr(part).encode())
+    return h.hexdigest()
+
+
+def _cached_search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, labels: list[str],
+                   monitor: str) -> tuple:
+    """:func:`_search`, or the last search's result when it read exactly the same inputs."""
+    key = _digest(problem.x.indices(), problem.x.values(), problem.y, problem.start, problem.bag_rows,
+                  problem.class_weights, x_valid.indices(), x_valid.values(), list(valid.labels), labels, monitor,
+                  L2_GRID, BAG_RATIOS, MAX_ITER)
+    if key not in _searches:
+        _searches.clear()
+        _searches[key] = _search(problem, x_valid, valid, labels, monitor)
+    else:
+        logger.info("wide fit: the penalty search of an earlier seed on the same inputs")
+    score, l2, ratio, weight, bias = _searches[key]
+    return score, l2, ratio, weight.clone(), bias.clone()
+
+
 def fit_wide(classifier, train: EncodedSplit, valid: EncodedSplit, labels: list[str], monitor: str,
              device: torch.device, class_weights: torch.Tensor | None = None,
              seed: int = 0) -> tuple[WideFit, torch.Tensor] | None:
@@ -301,8 +336,8 @@ def fit_wide(classifier, train: EncodedSplit, valid: EncodedSplit, labels: list[
     problem = _Problem(wide_inputs(classifier, train).to(device),
                        torch.as_tensor(train.labels, dtype=torch.long, device=device), initial, bag_rows,
                        class_weights)
-    score, l2, ratio, fitted, intercept = _search(problem, wide_inputs(classifier, valid).to(device), valid,
-                                                  labels, monitor)
+    score, l2, ratio, fitted, intercept = _cached_search(problem, wide_inputs(classifier, valid).to(device),
+                                                         valid, labels, monitor)
     offsets = problem.out_of_fold(l2, ratio, seed) - intercept
     with torch.no_grad():
         for p, rows in zip(params, fitted.split(sizes)):
