@@ -26,6 +26,7 @@ import torch
 from core.errors import ConfigError
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.knowledge.channel import ChannelConfig
+from model.knowledge.channel_inputs import slot_concepts
 from model.knowledge import (
     JointKGELoss,
     KnowledgeAugmentedClassifier,
@@ -40,7 +41,8 @@ logger = logging.getLogger(__name__)
 SHUFFLE_SEED_OFFSET = 7919
 
 
-def classifier_config(model, vocab, labels, channel=None, concept_dim: int = 0) -> ClassifierConfig:
+def classifier_config(model, vocab, labels, channel=None, concept_dim: int = 0,
+                      trained_concepts: int = 0) -> ClassifierConfig:
     """The architecture: the ``[model]`` part, sized by the vocabulary, labels and the seed's channel.
 
     Args:
@@ -50,6 +52,7 @@ def classifier_config(model, vocab, labels, channel=None, concept_dim: int = 0) 
         labels (list[str]): Class names.
         channel (optional): The seed's :class:`pipelines.knowledge_channel.SeedChannel`. (default: ``None``)
         concept_dim (int): The channel's concept vector size (``channel.concept_dim``). (default: ``0``)
+        trained_concepts (int): Concepts the training texts hold (their residuals train). (default: ``0``)
     """
     channel_config = None
     if channel is not None:
@@ -57,7 +60,8 @@ def classifier_config(model, vocab, labels, channel=None, concept_dim: int = 0) 
                                        entity_dim=int(channel.vectors.shape[1]),
                                        concept_dim=concept_dim,
                                        bag_features=channel.encoder.bag_size,
-                                       slots=channel.encoder.slots).to_dict()
+                                       slots=channel.encoder.slots,
+                                       residual_rows=trained_concepts + 1).to_dict()
     return model.classifier_config(len(vocab), len(labels), vocab.pad_index, channel_config)
 
 
@@ -110,7 +114,7 @@ def knowledge_options(knowledge, seed: int, channel_reg: float) -> KnowledgeOpti
 
 
 def build_model(config, seed: int, vocab, labels, knowledge=None, links=None,
-                channel=None) -> KnowledgeAugmentedClassifier:
+                channel=None, train_docs=None) -> KnowledgeAugmentedClassifier:
     """The model of one seed (weights drawn from the current torch RNG state).
 
     Args:
@@ -121,12 +125,18 @@ def build_model(config, seed: int, vocab, labels, knowledge=None, links=None,
         knowledge (optional): A :class:`pipelines.knowledge.KnowledgeSource`; ``None`` is the baseline.
         links (optional): The :class:`model.knowledge.TokenLinks` found in training text.
         channel (optional): The seed's :class:`pipelines.knowledge_channel.SeedChannel`. (default: ``None``)
+        train_docs (optional): The training texts' channel inputs (with ``channel``: whose
+            concepts get a trainable residual). (default: ``None``)
 
     Returns:
         KnowledgeAugmentedClassifier: On CPU.
     """
-    classifier = BiLSTMClassifier(classifier_config(config.model, vocab, labels, channel, config.channel.concept_dim),
+    trained = torch.from_numpy(slot_concepts(train_docs or []))
+    classifier = BiLSTMClassifier(classifier_config(config.model, vocab, labels, channel, config.channel.concept_dim,
+                                                    len(trained)),
                                   channel.vectors if channel is not None else None, seed)
+    if channel is not None:
+        classifier.channel.set_trained_concepts(trained)
     if channel is not None and config.channel.vote > 0:
         classifier.channel.set_vote(channel.vote, config.channel.vote)
     if knowledge is None or not config.uses_knowledge:

@@ -260,7 +260,8 @@ def train_seed(config: TrainConfig, seed: int, data: dict, labels: list[str], vo
     if prepared.channel is not None:
         channel = prepared.channel.for_seed(seed, labels, knowledge.run.matrix, config.channel.init)
         data = with_channel(data, prepared, channel, seed)
-    model = build_model(config, seed, vocab, labels, knowledge, prepared.links, channel).to(device)
+    model = build_model(config, seed, vocab, labels, knowledge, prepared.links, channel,
+                        data["train"].channel).to(device)
     if model.classifier.ngram_head is not None:
         model.classifier.ngram_head.fit_idf(data["train"].ids)
     settings = config.optim.settings(seed, config.channel.lr_scale)

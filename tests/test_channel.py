@@ -240,3 +240,43 @@ def test_ddp_with_the_channel_keeps_replicas_identical(tmp_path, wide_first):
     # start (fitted first, the bag alone is perfect on this data: epoch 0 stays the best one)
     assert a["classifier.channel.bag.weight"].abs().sum() > 0
     assert (a["classifier.channel.residual.weight"].abs().sum() > 0) != wide_first
+
+
+def test_a_residual_row_only_for_training_concepts_trains_the_same_model(tmp_path):
+    """Concepts the training texts never hold get no gradient, so their residuals stay 0: a table with
+    rows for the training concepts alone trains to the same concept vectors as one row per concept."""
+    from model.classifier import BiLSTMClassifier
+    from model.knowledge import KnowledgeAugmentedClassifier
+    from model.knowledge.channel_inputs import slot_concepts
+    from model.train import Trainer, TrainSettings
+    from toy_data import channel_classifier_config, channel_split
+    from model.knowledge.channel import ChannelConfig
+
+    train, valid = channel_split(48, 1), channel_split(16, 2)
+    trained = torch.from_numpy(slot_concepts(train.channel))
+    assert 0 < len(trained) < 7  # concept 3 is never linked in training
+    vectors = torch.cat([torch.zeros(1, 6), torch.randn(7, 6, generator=torch.Generator().manual_seed(0))])
+    models = []
+    for rows in (0, len(trained) + 1):
+        config = channel_classifier_config(channel=ChannelConfig(8, 6, 4, 4, 3, residual_rows=rows).to_dict())
+        classifier = BiLSTMClassifier(config, vectors)
+        if rows:  # the same starting weights (the residuals all start at 0)
+            classifier.channel.set_trained_concepts(trained)
+            start = {k: v for k, v in models[0][1].items() if "residual" not in k}
+            assert not classifier.load_state_dict(start, strict=False).unexpected_keys
+        else:
+            start = {k: v.clone() for k, v in classifier.state_dict().items()}
+        model = KnowledgeAugmentedClassifier(classifier)
+        settings = TrainSettings(epochs=2, batch_size=16, lr=5e-3, patience=5, seed=0, wide_first=False)
+        fp = {"vocab_hash": "v", "model_config": classifier.config.to_dict(), "knowledge": model.fingerprint()}
+        Trainer(model, train, valid, ["neg", "pos"], settings, tmp_path / str(rows), torch.device("cpu"), fp).fit()
+        models.append((classifier, start))
+    (full, _), (compact, _) = models
+    assert compact.channel.residual.weight.shape[0] == len(trained) + 1
+    every = torch.arange(8)
+    assert full.channel.residual.weight[every[~torch.isin(every, trained)]].abs().max() == 0
+    torch.testing.assert_close(compact.channel.concept_vectors(every), full.channel.concept_vectors(every))
+    state = compact.state_dict()
+    reloaded = BiLSTMClassifier(compact.config)
+    reloaded.load_state_dict(state)  # the row map is part of the weights
+    assert torch.equal(reloaded.channel.residual_row, compact.channel.residual_row)

@@ -8,6 +8,9 @@ Part of the classifier (so a trained model needs nothing but its weights):
   ``r`` a trainable residual that starts at zero. The residual is what training
   may move away from the graph, and :meth:`KnowledgeChannel.penalty` pulls it
   back: each concept starts at its graph vector and is regularized toward it.
+  Only concepts the training texts hold can move, so the residual table has a
+  row for each of those alone (``residual_rows``; the others read row 0, zero):
+  the optimizer then updates a few thousand rows per step, not the whole graph.
 * **per token**: the mean of the token's concept vectors is concatenated to its
   word embedding before the BiLSTM;
 * **per text**: a linear map of the bag of ancestors (``log(1 + count)``) is
@@ -36,6 +39,9 @@ class ChannelConfig:
         concept_dim (int): Dimension of the concept vectors given to the BiLSTM.
         bag_features (int): Bag-of-ancestors features.
         slots (int): Concept ids per token.
+        residual_rows (int): Rows of the residual table, padding included: one per concept
+            of the training texts (:meth:`KnowledgeChannel.set_trained_concepts`); 0 gives
+            every concept a row. (default: ``0``)
     """
 
     num_concepts: int
@@ -43,6 +49,7 @@ class ChannelConfig:
     concept_dim: int
     bag_features: int
     slots: int
+    residual_rows: int = 0
 
     def to_dict(self) -> dict:
         """Plain dict form (part of the classifier's configuration)."""
@@ -68,8 +75,11 @@ class KnowledgeChannel(nn.Module):
         self.register_buffer("entity_vectors", z)
         self.projection = EntityProjection(config.entity_dim, config.concept_dim, "learned", seed=seed,
                                            reference=z[1:] if entity_vectors is not None else None)
-        self.residual = nn.Embedding(config.num_concepts, config.concept_dim, padding_idx=0)
+        self.residual = nn.Embedding(config.residual_rows or config.num_concepts, config.concept_dim, padding_idx=0)
         nn.init.zeros_(self.residual.weight)
+        rows = torch.zeros(config.num_concepts, dtype=torch.long) if config.residual_rows else \
+            torch.arange(config.num_concepts)
+        self.register_buffer("residual_row", rows, persistent=bool(config.residual_rows))
         self.bag = nn.EmbeddingBag(max(config.bag_features, 1), num_classes, mode="sum")
         nn.init.zeros_(self.bag.weight)
 
@@ -84,9 +94,26 @@ class KnowledgeChannel(nn.Module):
         for cls, feature in feature_of_class.items():
             self.bag.weight[feature, cls] = weight
 
+    @torch.no_grad()
+    def set_trained_concepts(self, concepts: torch.Tensor) -> None:
+        """Give each concept the training texts hold its residual row (the others keep row 0).
+
+        Args:
+            concepts (Tensor): ``[residual_rows - 1]`` distinct non-zero concept ids.
+
+        Raises:
+            ValueError: their number does not match the configured ``residual_rows``.
+        """
+        if not self.config.residual_rows or len(concepts) != self.config.residual_rows - 1:
+            raise ValueError(f"{len(concepts)} trained concepts for a channel with "
+                             f"{self.config.residual_rows} residual rows")
+        self.residual_row.zero_()
+        self.residual_row[concepts.to(self.residual_row.device)] = torch.arange(
+            1, len(concepts) + 1, device=self.residual_row.device)
+
     def concept_vectors(self, ids: torch.Tensor) -> torch.Tensor:
         """``P z + r`` of concept ``ids`` (any shape; padding gives zeros)."""
-        vectors = self.projection(self.entity_vectors[ids]) + self.residual(ids)
+        vectors = self.projection(self.entity_vectors[ids]) + self.residual(self.residual_row[ids])
         return vectors * (ids != 0).unsqueeze(-1).to(vectors.dtype)
 
     def token_vectors(self, concepts: torch.Tensor) -> torch.Tensor:
@@ -102,8 +129,8 @@ class KnowledgeChannel(nn.Module):
 
     def penalty(self, concepts: torch.Tensor) -> torch.Tensor:
         """Mean squared residual norm of the concepts in ``concepts`` (their distance from the graph)."""
-        unique = torch.unique(concepts)
-        unique = unique[unique != 0]
-        if unique.numel() == 0:
+        rows = self.residual_row[torch.unique(concepts)]
+        rows = rows[rows != 0]
+        if rows.numel() == 0:
             return self.residual.weight.sum() * 0.0
-        return self.residual(unique).pow(2).sum(-1).mean()
+        return self.residual(rows).pow(2).sum(-1).mean()

@@ -142,6 +142,12 @@ class ChannelEncoder:
         )
 
 
+def slot_concepts(docs: Sequence[ChannelDoc]) -> np.ndarray:
+    """The distinct non-zero concept ids in the token slots of ``docs``, ascending."""
+    ids = np.unique(np.concatenate([d.slots.ravel() for d in docs])) if docs else np.zeros(0, np.int64)
+    return ids[ids != 0].astype(np.int64)
+
+
 def collate_channel(docs: Sequence[ChannelDoc], length: int, slots: int) -> ChannelBatch:
     """Pad the channel inputs of one batch to ``length`` tokens.
 
