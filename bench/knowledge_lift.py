@@ -20,8 +20,14 @@ Grids are TOML files (``examples/study_cpu.toml``, ``examples/study_full.toml``)
     [datasets.NAME]              # per dataset: source (name or path), knowledge, train overrides
     [sources.NAME]               # extra knowledge sources: RDF files to import as they are
 
+Where a cell trains on a subsample (a fraction below 1, or a dataset's ``max_train`` cap), each
+seed is a run of its own whose subsample that seed draws (``[data] split_seed`` keeps the
+validation and test examples the grid's), so the seeds vary the training data as well as the
+weights; a cell on the whole training split is one run of all its seeds.
+
 Layout of ``--out``: ``knowledge/<source>/`` (Turtle, store, embedding runs),
-``runs/<dataset>/f<percent>/<arm>/`` (training run directories), ``study.json``
+``runs/<dataset>/f<percent>/<arm>/`` (training run directories; ``<arm>-s<seed>`` per seed
+where the cell subsamples), ``study.json``
 (grid, command, machine, wall time, one line per run and, per dataset and
 fraction, the paired comparisons knowledge - baseline, shuffled - baseline and
 knowledge - shuffled on the same test examples: :mod:`pipelines.paired`) and
@@ -245,40 +251,62 @@ def check_same_config(run_dir: Path, config) -> None:
                           hint="remove it, or give the study another --out")
 
 
-def compare_arms(runs: dict[str, Path]) -> dict:
-    """Paired comparisons of the arms of one cell (dataset and fraction)."""
+def compare_arms(runs: dict[str, list[Path]]) -> dict:
+    """Paired comparisons of the arms of one cell (dataset and fraction), each arm's runs' seeds stacked."""
+    import numpy as np
+
     from pipelines.paired import compare, correctness
 
-    correct = {arm: correctness(path) for arm, path in runs.items()}
+    correct = {arm: np.concatenate([correctness(path) for path in paths]) for arm, paths in runs.items()}
     pairs = (("knowledge", "baseline"), ("shuffled", "baseline"), ("knowledge", "shuffled"))
     return {f"{a}-{b}": compare(correct[a], correct[b]).to_dict() for a, b in pairs if a in correct and b in correct}
+
+
+def _finished_or_trained(run_dir: Path, config) -> tuple[dict, dict]:
+    """The metrics and saved configuration of a run: read when finished, else trained (or resumed)."""
+    from pipelines.train import train
+
+    check_same_config(run_dir, config)
+    run = RunDir(run_dir)
+    if run.is_finished():
+        logger.info("%s: done already", run_dir)
+        return (json.loads(run.metrics.read_text(encoding="utf-8")),
+                json.loads(run.config.read_text(encoding="utf-8")))
+    logger.info("training %s", run_dir)
+    result = train(config, run_dir, resume=True)
+    return result.metrics, result.config
+
+
+def arm_runs(grid: Grid, dataset: str, fraction: float, arm: str, cell_dir: Path, embedding: Path, device: str,
+             threads: int | None) -> list[tuple[Path, object]]:
+    """The run directories and configurations of one arm: one per seed where the cell subsamples."""
+    config = grid.train_config(dataset, fraction, arm, embedding, device, threads)
+    if fraction >= 1 and config.data.max_train is None:
+        return [(cell_dir / arm, config)]
+    return [(cell_dir / f"{arm}-s{k}", config.replace(seed=config.seed + k, seeds=1, split_seed=config.seed))
+            for k in range(grid.seeds)]
 
 
 def run_cell(grid: Grid, dataset: str, fraction: float, out: Path, embedding: Path, device: str,
              threads: int | None, floor: bool) -> tuple[list[dict], dict]:
     """Train the arms of one dataset and fraction; their rows for ``study.json`` and their comparisons."""
-    from pipelines.train import train
+    from pipelines.report import mean_std
 
     rows, dirs = [], {}
+    cell_dir = out / "runs" / dataset / f"f{round(fraction * 100):03d}"
     for arm in ARMS:
-        run_dir = out / "runs" / dataset / f"f{round(fraction * 100):03d}" / arm
-        config = grid.train_config(dataset, fraction, arm, embedding, device, threads)
-        check_same_config(run_dir, config)
-        run = RunDir(run_dir)
-        if run.is_finished():
-            logger.info("%s: done already", run_dir)
-            metrics = json.loads(run.metrics.read_text(encoding="utf-8"))
-            run_config = json.loads(run.config.read_text(encoding="utf-8"))
-        else:
-            logger.info("training %s", run_dir)
-            result = train(config, run_dir, resume=True)
-            metrics, run_config = result.metrics, result.config
-        dirs[arm] = run_dir
-        rows.append({"dataset": dataset, "fraction": fraction, "arm": arm, "run_dir": str(run_dir),
-                     "accuracy": metrics["accuracy"], "accuracy_std": metrics.get("accuracy_std", 0.0),
-                     "macro_f1": metrics["macro_f1"], "seeds": metrics.get("seeds", 1),
+        runs = arm_runs(grid, dataset, fraction, arm, cell_dir, embedding, device, threads)
+        done = [_finished_or_trained(run_dir, config) for run_dir, config in runs]
+        per_seed = [s for metrics, _ in done for s in metrics["per_seed"]]
+        accuracy, accuracy_std = mean_std([s["accuracy"] for s in per_seed])
+        run_config = done[0][1]
+        dirs[arm] = [run_dir for run_dir, _ in runs]
+        rows.append({"dataset": dataset, "fraction": fraction, "arm": arm, "run_dirs": [str(d) for d in dirs[arm]],
+                     "accuracy": accuracy, "accuracy_std": accuracy_std,
+                     "macro_f1": mean_std([s["macro_f1"] for s in per_seed])[0], "seeds": len(per_seed),
                      "n_train": run_config.get("dataset", {}).get("train"),
-                     "device": run_config.get("device"), "wall_time_s": run_config.get("wall_time_s"),
+                     "device": run_config.get("device"),
+                     "wall_time_s": round(sum(c.get("wall_time_s") or 0.0 for _, c in done), 2),
                      "kgft_version": run_config.get("kgft_version")})
     cell = {"dataset": dataset, "fraction": fraction, "paired": compare_arms(dirs)}
     if floor:

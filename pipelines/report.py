@@ -31,8 +31,10 @@ logger = logging.getLogger(__name__)
 
 ARMS = ("baseline", "knowledge", "shuffled")
 ARM_TITLES = {"baseline": "Baseline", "knowledge": "KG", "shuffled": "Shuffled KG"}
-#: Settings that may differ between the arms of one comparison (the knowledge switches and the machine).
-ARM_SWITCHES = frozenset({"knowledge.baseline", "knowledge.source", "knowledge.control", "device", "threads"})
+#: Settings that may differ between the runs of one comparison: the knowledge switches, the machine, and
+#: the seed (one run per seed, each drawing its own training subsample).
+ARM_SWITCHES = frozenset({"knowledge.baseline", "knowledge.source", "knowledge.control", "device", "threads",
+                          "seed"})
 REPORT_FILES = ("report.md", "summary.json", "accuracy_vs_fraction.png", "per_class_f1_change.png")
 
 

@@ -50,6 +50,10 @@ class DataOptions:
         test_fraction (float): Share held out as test when a single file has no split
             column. (default: ``0.2``)
         text_column, label_column (str): Columns of tabular files. (defaults ``"text"``, ``"label"``)
+        split_seed (int, optional): Seed of the held-out splits (validation and test, and their
+            caps); the training subsample follows the run's seed. Runs of several seeds that
+            share it train on different subsamples, tested on the same examples. (default:
+            ``None``: the run's seed)
         extra_train (tuple[str, ...]): Files of labelled rows appended to the training split after
             subsampling (:func:`model.text.extra.add_extra_train`). (default: ``()``)
         max_len (int): Tokens per text after entity-token insertion. (default: ``256``)
@@ -68,6 +72,7 @@ class DataOptions:
     test_fraction: float = 0.2
     text_column: str = "text"
     label_column: str = "label"
+    split_seed: int | None = None
     extra_train: tuple[str, ...] = ()
     max_len: int = 256
     truncate: str = "head"
@@ -77,7 +82,7 @@ class DataOptions:
 
     #: The fields :func:`model.text.load_dataset` takes (by the same names).
     LOADER_FIELDS = ("train_fraction", "max_train", "max_valid", "max_test", "valid_fraction", "test_fraction",
-                     "text_column", "label_column")
+                     "text_column", "label_column", "split_seed")
 
     def __post_init__(self) -> None:
         require_choice(self.truncate, TRUNCATE_MODES, "truncate mode")

@@ -205,9 +205,11 @@ files = [{json.dumps(str(tmp_path / "toy.ttl"))}]
         (f, a) for f in (0.5, 1.0) for a in ("baseline", "knowledge", "shuffled")]
     assert all(r["seeds"] == 1 and r["device"] == "cpu" and r["kgft_version"] for r in summary["runs"])
     assert summary["knowledge"]["toyonto"]["store_triples"] > 10
-    configs = [json.loads((Path(r["run_dir"]) / "config.json").read_text()) for r in summary["runs"]]
+    assert [Path(r["run_dirs"][0]).name for r in summary["runs"]] == [
+        "baseline-s0", "knowledge-s0", "shuffled-s0", "baseline", "knowledge", "shuffled"]  # a subsample per seed
+    configs = [json.loads((Path(r["run_dirs"][0]) / "config.json").read_text()) for r in summary["runs"]]
     assert [c["kind"] for c in configs[:3]] == ["baseline", "knowledge", "shuffled"]
-    drop = {"knowledge.baseline", "knowledge.control"}
+    drop = {"knowledge.baseline", "knowledge.control", "data.split_seed", "seeds"}
     assert len({json.dumps({k: v for k, v in saved_settings(c["train"]).items() if k not in drop}, sort_keys=True)
                 for c in configs[:3]}) == 1  # identical settings across arms except the switches
     assert configs[0]["dataset"]["train"]["size"] < configs[3]["dataset"]["train"]["size"]
@@ -215,9 +217,9 @@ files = [{json.dumps(str(tmp_path / "toy.ttl"))}]
     assert "| toy | 50% |" in md and "| toy | 100% |" in md
     assert "study of 6 runs" in capsys.readouterr().out
     # a second run reuses everything: no training, same summary
-    before = (out / "runs" / "toy" / "f050" / "knowledge" / "metrics.json").read_bytes()
+    before = (out / "runs" / "toy" / "f050" / "knowledge-s0" / "metrics.json").read_bytes()
     assert bench.main(["--grid", str(grid), "--out", str(out), "--device", "cpu", "--quiet"]) == 0
-    assert (out / "runs" / "toy" / "f050" / "knowledge" / "metrics.json").read_bytes() == before
+    assert (out / "runs" / "toy" / "f050" / "knowledge-s0" / "metrics.json").read_bytes() == before
 
 
 def test_grid_runner_refuses_bad_grid_files(tmp_path, capsys):
@@ -243,3 +245,17 @@ def test_a_fraction_of_a_capped_training_set_is_a_fraction_of_the_cap():
     assert (small.data.max_train, full.data.max_train) == (250, 2500)
     assert small.data.train_fraction == 0.1 and small.knowledge.source == "k"
     assert grid.train_config("mr", 0.1, "baseline", Path("k"), "cpu", 1).data.max_train is None
+
+
+def test_a_cell_on_a_subsample_is_one_run_per_seed_each_drawing_its_own():
+    """Fractions below 1 and capped datasets: one run per seed, the seed drawing the subsample and
+    the grid's seed the held-out splits; a cell on the whole training split: one run of all seeds."""
+    bench = _load_bench()
+    grid = bench.Grid.load("cpu")
+    cell = Path("cell")
+    runs = bench.arm_runs(grid, "mr", 0.1, "knowledge", cell, Path("k"), "cpu", 1)
+    assert [d.name for d, _ in runs] == ["knowledge-s0", "knowledge-s1", "knowledge-s2"]
+    assert [(c.seed, c.seeds, c.data.split_seed) for _, c in runs] == [(0, 1, 0), (1, 1, 0), (2, 1, 0)]
+    assert len(bench.arm_runs(grid, "imdb", 1.0, "baseline", cell, Path("k"), "cpu", 1)) == 3  # capped at 2,500
+    [(whole, config)] = bench.arm_runs(grid, "mr", 1.0, "shuffled", cell, Path("k"), "cpu", 1)
+    assert whole.name == "shuffled" and config.seeds == 3 and config.data.split_seed is None

@@ -119,6 +119,17 @@ def test_train_fraction_and_caps(tmp_path):
         load_dataset(path, train_fraction=1.5)
 
 
+def test_split_seed_keeps_the_held_out_examples_while_the_seed_draws_the_training_subsample(tmp_path):
+    path = _write_csv(tmp_path / "data.csv", _rows({"good": 60, "bad": 60}))
+    runs = [load_dataset(path, valid_fraction=0.1, test_fraction=0.2, train_fraction=0.5, max_test=20, seed=s,
+                         split_seed=0) for s in (0, 1)]
+    assert runs[0].test == runs[1].test and runs[0].valid == runs[1].valid
+    assert runs[0].train != runs[1].train and len(runs[0].train) == len(runs[1].train)
+    plain = load_dataset(path, valid_fraction=0.1, test_fraction=0.2, train_fraction=0.5, max_test=20, seed=0)
+    assert plain.train == runs[0].train and plain.test == runs[0].test  # split_seed=None: the seed's
+    assert load_dataset(path, valid_fraction=0.1, test_fraction=0.2, seed=1).test != plain.test
+
+
 def test_jsonl_with_split_column_and_custom_columns(tmp_path):
     path = tmp_path / "d.jsonl"
     rows = [{"body": f"t{i}", "y": i % 3, "split": "test" if i >= 24 else ("dev" if i >= 21 else "train")}

@@ -176,6 +176,7 @@ def load_dataset(
     *,
     valid_fraction: float = 0.1,
     seed: int = 0,
+    split_seed: int | None = None,
     train_fraction: float = 1.0,
     max_train: int | None = None,
     max_valid: int | None = None,
@@ -196,6 +197,10 @@ def load_dataset(
             (stratified, seeded) when the source has no validation split; 0
             for none. (default: ``0.1``)
         seed (int): Seed of every random choice. (default: ``0``)
+        split_seed (int, optional): Seed of the held-out splits instead (the test and validation
+            splits carved out of train, and the caps of both), so runs whose ``seed`` differs
+            train on different subsamples and are tested on the same examples. (default:
+            ``None``, ``seed``)
         train_fraction (float): Keep this share of the (remaining) training
             examples, stratified. (default: ``1.0``)
         max_train (int, optional): Cap on training examples. (default: ``None``)
@@ -239,18 +244,19 @@ def load_dataset(
     labels = _check(raw, name)
     index = {lab: i for i, lab in enumerate(labels)}
     train, valid, test = raw.train, raw.valid, raw.test
+    held = seed if split_seed is None else split_seed
     if not test:
         if not 0 < test_fraction < 1:
             raise ConfigError(f"test_fraction must be between 0 and 1, got {test_fraction}")
-        train, test = stratified_split(train, [r.label for r in train], test_fraction, seed + 1)
-        log.info("%s has no test split: %d rows held out as test (seed %d)", name, len(test), seed + 1)
+        train, test = stratified_split(train, [r.label for r in train], test_fraction, held + 1)
+        log.info("%s has no test split: %d rows held out as test (seed %d)", name, len(test), held + 1)
     if not valid and valid_fraction > 0:
-        train, valid = stratified_split(train, [r.label for r in train], valid_fraction, seed)
+        train, valid = stratified_split(train, [r.label for r in train], valid_fraction, held)
     if train_fraction < 1:
         _, train = stratified_split(train, [r.label for r in train], train_fraction, seed + 2)
     train = cap(train, [r.label for r in train], max_train, seed + 3)
-    valid = cap(valid, [r.label for r in valid], max_valid, seed + 4)
-    test = cap(test, [r.label for r in test], max_test, seed + 5)
+    valid = cap(valid, [r.label for r in valid], max_valid, held + 4)
+    test = cap(test, [r.label for r in test], max_test, held + 5)
     if len({r.label for r in train}) < 2:
         raise DataError(f"dataset {name}: after subsampling, training has a single class",
                         hint="raise train_fraction or max_train")
@@ -258,7 +264,7 @@ def load_dataset(
     def convert(records: list[RawRecord]) -> list[Example]:
         return [Example(r.text, index[r.label]) for r in records]
 
-    options = {"name_or_path": key, "valid_fraction": valid_fraction, "seed": seed,
+    options = {"name_or_path": key, "valid_fraction": valid_fraction, "seed": seed, "split_seed": split_seed,
                "train_fraction": train_fraction, "max_train": max_train, "max_valid": max_valid,
                "max_test": max_test, "text_column": text_column, "label_column": label_column,
                "test_fraction": test_fraction}
