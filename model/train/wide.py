@@ -15,9 +15,10 @@ the same data. Fitting them first avoids that, as in stacking:
    where they start, the graph's vote (each class concept's weight to its class,
    :meth:`~model.knowledge.channel.KnowledgeChannel.set_vote`), not toward zero:
    the stronger the penalty, the more the linear model follows the graph. The
-   search also fits the n-grams with the bag switched off, exactly as the
-   baseline does, first, so where validation judges the graph's features
-   useless the knowledge run's linear part is the baseline's;
+   search first fits the n-grams with the bag switched off, as the baseline
+   does, so validation keeps the graph's features only where they help (on
+   the same texts the two fits are the same; a knowledge run's texts also hold
+   the entity tokens of multi-word mentions, :mod:`model.knowledge.entity_tokens`);
 2. they are then frozen, the head's weights start at zero (so the classifier
    starts as exactly the fitted linear model) and the BiLSTM learns what the
    linear model leaves: while it trains, each training text's wide logits are
