@@ -221,7 +221,9 @@ class InjectionOptions:
         joint_weight (float): Weight of the KGE loss. (default: ``0.1``)
         joint_batch (int): Triples per step for the KGE loss. (default: ``512``)
         max_entities_per_token (int): Cap on entities averaged for one token. (default: ``8``)
-        max_entities_per_mention (int): Entity tokens inserted per multi-word mention. (default: ``1``)
+        max_entities_per_mention (int): Entity tokens inserted per multi-word mention; 0 inserts none,
+            so a knowledge run reads the baseline's tokens (the channel still carries the mention's
+            concepts on its words). (default: ``1``)
 
     The knowledge channel (``[channel]``) is the default knowledge path (it lifted most on
     validation data, BENCHMARKS.md); token-level init and regularizer are ablations, off
@@ -244,8 +246,9 @@ class InjectionOptions:
     def __post_init__(self) -> None:
         require_choice(self.control, CONTROLS, "knowledge control")
         require_choice(self.projection, PROJECTION_MODES, "projection")
-        require_at_least_one(self, ("joint_batch", "max_entities_per_token", "max_entities_per_mention"))
-        require_non_negative("knowledge", ("reg_weight", "neighbour_weight", "joint_weight"), self)
+        require_at_least_one(self, ("joint_batch", "max_entities_per_token"))
+        require_non_negative("knowledge", ("reg_weight", "neighbour_weight", "joint_weight",
+                                           "max_entities_per_mention"), self)
         if self.enabled and self.joint and self.reg_weight == 0:
             raise ConfigError("--joint needs --reg-weight > 0",
                               hint="the regularizer is what couples token and entity embeddings")

@@ -18,6 +18,7 @@ from model.knowledge import (
     orthogonal_matrix,
     shuffled_rows,
 )
+from core.errors import ConfigError
 from model.knowledge.projection import EntityProjection
 
 EX = "http://example.org/"
@@ -45,6 +46,21 @@ def test_multiword_mention_gets_an_entity_token_after_its_words(linker):
     assert links.entities_of("good") == [EX + "fine", EX + "good"]
     assert links.entities_of("time") == []
     assert links.entities_of(entity_token(EX + "waste")) == [EX + "waste"]
+
+
+def test_without_entity_tokens_a_mention_keeps_the_baselines_tokens_and_its_concepts_on_its_words(linker):
+    from model.knowledge.encoder import TextEncoder
+    from model.text import Tokenizer
+    from pipelines.train_parts import InjectionOptions
+
+    text = "what a waste of time, not good"
+    plain = TextEncoder(Tokenizer(), 16).analyse(text)
+    linked = TextEncoder(Tokenizer(), 16, linker, max_entities_per_mention=0).analyse(text)
+    assert linked.tokens == plain.tokens
+    assert linked.position_entities[2:5] == [(EX + "waste",)] * 3
+    assert InjectionOptions(max_entities_per_mention=0).max_entities_per_mention == 0
+    with pytest.raises(ConfigError, match="max_entities_per_mention"):
+        InjectionOptions(max_entities_per_mention=-1)
 
 
 def _setup(dim_entity=6, dim_token=4):

@@ -75,7 +75,7 @@ class TextEncoder:
         tokenizer: A :class:`model.text.Tokenizer`.
         max_len (int): Tokens kept per text (before and after entity-token insertion).
         linker (optional): A :class:`kg.linking.EntityLinker`; ``None`` disables linking. (default: ``None``)
-        max_entities_per_mention (int): Entity tokens per multi-word mention. (default: ``1``)
+        max_entities_per_mention (int): Entity tokens per multi-word mention (0: none). (default: ``1``)
         truncate (str): Which end of a long text is kept: ``head`` (the first ``max_len``
             tokens) or ``tail`` (the last ones; reviews often conclude with the verdict).
             (default: ``"head"``)
