@@ -117,9 +117,7 @@ def test_the_bags_penalty_pulls_toward_the_graphs_vote_not_toward_zero():
     shifted = []
     for vote in (2.0, 0.0):
         classifier = _bag_classifier(train, vote=vote)
-        problem = wide._Problem(wide_inputs(classifier, train), torch.as_tensor(train.labels),
-                                torch.cat([p.detach() for p in wide_parameters(classifier)]),
-                                classifier.channel.bag.num_embeddings, None)
+        problem = wide._Problem.of(classifier, train, torch.device("cpu"))
         weight = problem.start.clone().requires_grad_(True)
         bias = torch.zeros(2, requires_grad=True)
         problem.solve(weight, bias, 1e-2, 1000.0)

@@ -200,6 +200,16 @@ class _Problem:
         self.bag_rows = bag_rows
         self._pairs: dict[bool, tuple[torch.Tensor, torch.Tensor]] = {}
 
+    @classmethod
+    def of(cls, classifier, train: EncodedSplit, device: torch.device,
+           class_weights: torch.Tensor | None = None) -> "_Problem":
+        """The regression of ``classifier``'s wide rows (:func:`wide_parameters`) on ``train``, starting
+        from the rows' current values."""
+        start = torch.cat([p.detach() for p in wide_parameters(classifier)]).to(device).float()
+        bag_rows = classifier.channel.bag.num_embeddings if classifier.channel is not None else 0
+        return cls(wide_inputs(classifier, train).to(device),
+                   torch.as_tensor(train.labels, dtype=torch.long, device=device), start, bag_rows, class_weights)
+
     def inputs(self, x: torch.Tensor, bag_on: bool) -> torch.Tensor:
         """``x`` as the setting reads it (without the bag's columns when it is off)."""
         return x if bag_on or not self.bag_rows else _without_columns_from(x, self.first_bag_row)
@@ -231,6 +241,7 @@ class _Problem:
         """``[examples, classes]`` logits of each training example by a fit without its fold
         (:data:`FOLDS`), each fit starting where the full search started."""
         x = self.inputs(self.x, ratio is not None)
+        prior, penalty = self.start_of(ratio), self.penalty(l2, ratio)
         n = x.shape[0]
         order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(x.device)
         logits = torch.zeros(n, self.start.shape[1], device=x.device)
@@ -239,10 +250,10 @@ class _Problem:
             keep = torch.ones(n, dtype=torch.bool, device=x.device)
             keep[held] = False
             kept = keep.nonzero().squeeze(1)
-            w = self.start_of(ratio).clone().requires_grad_(True)
+            w = prior.clone().requires_grad_(True)
             b = torch.zeros(self.start.shape[1], device=x.device, requires_grad=True)
-            _solve(*_csr_pair(x.index_select(0, kept).coalesce()), self.y[kept], w, b, self.penalty(l2, ratio),
-                   self.start_of(ratio), self.class_weights)
+            _solve(*_csr_pair(x.index_select(0, kept).coalesce()), self.y[kept], w, b, penalty, prior,
+                   self.class_weights)
             with torch.no_grad():
                 logits[held] = _csr(x.index_select(0, held).coalesce()) @ w + b
         return logits
@@ -254,13 +265,14 @@ def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, label
 
     The ``L2_GRID`` with the bag off (the baseline's search) first, then with the bag at ratio 1,
     then :data:`BAG_RATIOS` at the best ``l2``; each pass warm-starts fit after fit from its start.
-    Ties keep the earlier setting, so the bag has to earn its place.
+    Ties keep the earlier setting, so the bag has to earn its place. Validation reads every column:
+    with the bag off its rows are zero.
     """
     passes = [[(l2, None) for l2 in L2_GRID]]
     if problem.bag_rows:
         passes.append([(l2, 1.0) for l2 in L2_GRID])
     best = None
-    valid_inputs = {on: _csr(problem.inputs(x_valid, on)) for on in ((False, True) if problem.bag_rows else (True,))}
+    valid_inputs = _csr(x_valid)
     while passes:
         settings = passes.pop(0)
         weight = problem.start_of(settings[0][1]).clone().requires_grad_(True)
@@ -268,7 +280,7 @@ def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, label
         for l2, ratio in settings:
             problem.solve(weight, bias, l2, ratio)
             with torch.no_grad():
-                predicted = (valid_inputs[ratio is not None or not problem.bag_rows] @ weight + bias).argmax(-1)
+                predicted = (valid_inputs @ weight + bias).argmax(-1)
             score = classification_metrics(valid.labels, predicted.tolist(), labels)[monitor]
             logger.info("wide fit: l2 %g, bag ratio %s: valid %s %.4f", l2, ratio, monitor, score)
             if best is None or score > best[0]:
@@ -296,7 +308,7 @@ def _cached_search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit
     """:func:`_search`, or the last search's result when it read exactly the same inputs."""
     key = _digest(problem.x.indices(), problem.x.values(), problem.y, problem.start, problem.bag_rows,
                   problem.class_weights, x_valid.indices(), x_valid.values(), list(valid.labels), labels, monitor,
-                  L2_GRID, BAG_RATIOS, MAX_ITER)
+                  L2_GRID, BAG_RATIOS, MAX_ITER, str(problem.x.device))
     if key not in _searches:
         _searches.clear()
         _searches[key] = _search(problem, x_valid, valid, labels, monitor)
@@ -332,11 +344,7 @@ def fit_wide(classifier, train: EncodedSplit, valid: EncodedSplit, labels: list[
         return None
     start = time.perf_counter()
     sizes = [p.shape[0] for p in params]
-    bag_rows = sizes[-1] if classifier.channel is not None else 0
-    initial = torch.cat([p.detach() for p in params]).to(device).float()
-    problem = _Problem(wide_inputs(classifier, train).to(device),
-                       torch.as_tensor(train.labels, dtype=torch.long, device=device), initial, bag_rows,
-                       class_weights)
+    problem = _Problem.of(classifier, train, device, class_weights)
     score, l2, ratio, fitted, intercept = _cached_search(problem, wide_inputs(classifier, valid).to(device),
                                                          valid, labels, monitor)
     offsets = problem.out_of_fold(l2, ratio, seed) - intercept
@@ -345,5 +353,5 @@ def fit_wide(classifier, train: EncodedSplit, valid: EncodedSplit, labels: list[
             p.copy_(rows.to(p.device, p.dtype))
         classifier.head.weight.zero_()
         classifier.head.bias.copy_(intercept.to(classifier.head.bias.device))
-    fit = WideFit(l2, ratio, score, int(len(initial)), round(time.perf_counter() - start, 2))
+    fit = WideFit(l2, ratio, score, int(problem.start.shape[0]), round(time.perf_counter() - start, 2))
     return fit, offsets
