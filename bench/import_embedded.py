@@ -5,8 +5,10 @@ Builds one N-Triples file of about 1M realistic triples in one of two shapes
 lexicon; ``--shape literals``: the same concepts with labels, synonyms,
 definitions and cross-references, as an OBO ontology's OWL release), repeated
 with distinct IRIs per copy, then loads it in fresh subprocesses, for each
-``--into`` scenario (the store empty, holding pizza.owl, or holding the file
-itself: a re-import):
+``--into`` scenario (the store empty, holding pizza.owl, holding the file
+itself: a re-import, or holding it with one statement removed since: a
+re-import after a change, which kgft's import ledger cannot skip,
+:mod:`kg.import_ledger`):
 
 - reference: ``rdflib.Graph().parse(FILE, format="nt")`` (rdflib's parser, Memory
   store, preloaded the same way);
@@ -156,16 +158,31 @@ def bench_file(given: Path | None, folder: Path, copies: int, shape: str = "rela
 def preloads(into: str, path: Path) -> list[Path]:
     """Files a store holds before the timed import in scenario ``into``: none, a small ontology, ``path`` itself."""
     return {"empty": [], "ontology": [Path(os.environ["KGFT_DATA_MIRROR"]) / "owl" / "pizza.owl"],
-            "same": [path]}[into]
+            "same": [path], "changed": [path]}[into]
+
+
+def first_statement(path: Path) -> str:
+    """The first line of an N-Triples file (the statement scenario ``changed`` removes)."""
+    with open(path, encoding="utf-8") as fh:
+        return fh.readline().strip()
 
 
 def preload(kind: str, into: str, path: Path, graph_or_store) -> None:
-    """Fill an rdflib graph or a kgft store (untimed) with :func:`preloads`."""
+    """Fill an rdflib graph or a kgft store (untimed) with :func:`preloads`; ``changed``: then remove one statement."""
     for source in preloads(into, path):
         if kind == "rdflib":
             graph_or_store.parse(str(source))
         else:
             graph_or_store.import_file(source)
+    if into != "changed":
+        return
+    update = f"DELETE DATA {{ {first_statement(path)} }}"
+    if kind == "rdflib":
+        graph_or_store.update(update)
+    else:
+        from kg.sparql_query import run_sparql
+
+        run_sparql(graph_or_store, update, write=True)
 
 
 def worker(kind: str, path: Path, store_dir: Path, into: str) -> dict:
@@ -226,6 +243,9 @@ def run_cli(path: Path, store_dir: Path, into: str) -> dict:
     kgft = str(Path(sys.executable).parent / "kgft")
     for source in preloads(into, path):
         timed_process([kgft, "ontology", "import", str(source), "--store", str(store_dir), "-q"])
+    if into == "changed":
+        timed_process([kgft, "query", "sparql", f"DELETE DATA {{ {first_statement(path)} }}", "--write",
+                       "--store", str(store_dir)])
     _, wall, cpu = timed_process([kgft, "ontology", "import", str(path), "--store", str(store_dir), "-q"])
     return {"process_seconds": wall, "process_cpu_seconds": cpu}
 
@@ -235,7 +255,7 @@ def compare(path: Path, folder: Path, into: str) -> dict:
     ref = run_worker("rdflib", path, folder / "unused", into)
     ours = run_worker("kgft", path, folder / f"store-{into}", into)
     cli = run_cli(path, folder / f"cli-store-{into}", into)
-    if into != "same" and ref["triples"] != ours["triples"]:
+    if into not in ("same", "changed") and ref["triples"] != ours["triples"]:
         raise SystemExit(f"triple counts differ: rdflib {ref['triples']}, kgft {ours['triples']}")
     out = {"into": into, "rdflib": ref, "kgft": ours, "kgft_cli": cli,
            "speedup": ref["seconds"] / ours["seconds"], "cpu_speedup": ref["cpu_seconds"] / ours["cpu_seconds"],
@@ -270,9 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shape", choices=("relations", "literals"), default="relations",
                         help="relations: converted MeSH tree + WN18RR + lexicon; literals: the same concepts with "
                              "labels, synonyms, definitions and xrefs, as an OBO ontology's OWL release")
-    parser.add_argument("--into", choices=("empty", "ontology", "same"), nargs="+", default=["empty"],
-                        help="store before the timed import: empty, holding pizza.owl, or holding the same file "
-                             "(a re-import); rdflib's graph is preloaded the same way")
+    parser.add_argument("--into", choices=("empty", "ontology", "same", "changed"), nargs="+", default=["empty"],
+                        help="store before the timed import: empty, holding pizza.owl, holding the same file "
+                             "(a re-import), or holding it less one statement removed since (a re-import after a "
+                             "change); rdflib's graph is preloaded the same way")
     parser.add_argument("--file", type=Path, help="use this N-Triples file instead of building one")
     parser.add_argument("--worker", choices=["rdflib", "kgft", "oxrdflib-memory"], help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)

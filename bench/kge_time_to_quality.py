@@ -1,11 +1,19 @@
 """Time to the same validation MRR: kgft's KGE trainer vs PyKEEN's, side by side on WN18RR.
 
-Both libraries train the same model with the same settings (those of
-BENCHMARKS.md's link-prediction commands: Adam lr 0.01, batch 512, 16 uniform
-negatives per positive, sLCWA): TransE (dim 100, L1 distance, margin ranking
-loss, margin 1) and ComplEx (dim 64 complex, softplus loss, both libraries'
-default loss for it). kgft runs lazy sparse Adam and dense Adam (its default is
-printed: ``KgeConfig.resolved`` decides per graph and batch); PyKEEN its dense Adam.
+``--settings shared`` (the default): both libraries train the same model with
+the same settings (those of BENCHMARKS.md's link-prediction commands: Adam lr
+0.01, batch 512, 16 uniform negatives per positive, sLCWA, no regularizer):
+TransE (dim 100, L1 distance, margin ranking loss, margin 1) and ComplEx (dim
+64 complex, softplus loss, both libraries' default loss for it). kgft runs lazy
+sparse Adam and dense Adam (its default is printed: ``KgeConfig.resolved``
+decides per graph and batch); PyKEEN its dense Adam.
+
+``--settings defaults``: each library as a user gets it without options.
+kgft: ``KgeConfig(model=...)``, what ``kgft embed --model ...`` trains (dim 100,
+batch 1000, Adam lr 0.01, 16 negatives, the model's default loss). PyKEEN:
+what ``pipeline(model=...)`` trains (the model class's defaults: TransE dim 50,
+ComplEx dim 200 with its L2 regularizer; Adam at torch's lr 0.001; one
+negative per positive; batch 256, ``TrainingLoop.train``'s CPU default).
 
 Every ``--eval-every`` epochs each model's weights are scored on the validation
 set by one evaluator, kgft's filtered evaluation (it agrees with PyKEEN's
@@ -42,49 +50,72 @@ SETTINGS = {
     "complex": {"dim": 64, "loss": "softplus"},
 }
 BATCH, LR, NEGATIVES = 512, 0.01, 16
+#: What PyKEEN's ``pipeline()`` trains on a CPU when given only the model (see the module docstring).
+PYKEEN_DEFAULTS = {"batch_size": 256, "lr": 0.001, "negatives": 1}
 
 
-def kgft_config(name: str, graph, sparse: bool | None, epochs: int):
-    """kgft's :class:`KgeConfig` with the shared settings (``sparse=None``: kgft's own choice)."""
+def kgft_config(name: str, graph, sparse: bool | None, epochs: int, settings: str = "shared"):
+    """kgft's :class:`KgeConfig` for ``settings`` (``sparse=None``: kgft's own choice)."""
     from model.kge import KgeConfig
 
+    if settings == "defaults":
+        return KgeConfig(model=name, epochs=epochs, sparse=sparse).resolved(graph.num_entities)
     return KgeConfig(model=name, epochs=epochs, batch_size=BATCH, lr=LR, num_negatives=NEGATIVES, sparse=sparse,
                      **SETTINGS[name]).resolved(graph.num_entities)
 
 
-def kgft_trainer(name: str, graph, sparse: bool, epochs: int):
-    """A kgft model and its ``train(epoch)`` step with the shared settings."""
+def kgft_trainer(name: str, graph, sparse: bool, epochs: int, settings: str):
+    """A kgft model and its ``train(epoch)`` step."""
     from model.kge import Trainer, build_model
 
-    cfg = kgft_config(name, graph, sparse, epochs)
+    cfg = kgft_config(name, graph, sparse, epochs, settings)
     model = build_model(cfg, graph.num_entities, graph.num_relations)
     return model, Trainer(model, graph, cfg, "cpu").train_epoch
 
 
-def pykeen_trainer(name: str, graph, epochs: int):
-    """A PyKEEN model and a ``train(epoch)`` step (one epoch of ``SLCWATrainingLoop``, continued)."""
-    import torch
+def pykeen_model(name: str, tf, settings: str):
+    """PyKEEN's model: with the shared settings, or the class's defaults."""
     from pykeen.models import ComplEx as PkComplEx
     from pykeen.models import TransE as PkTransE
+
+    if settings == "defaults":
+        return (PkTransE if name == "transe" else PkComplEx)(triples_factory=tf, random_seed=0)
+    if name == "transe":
+        return PkTransE(triples_factory=tf, embedding_dim=SETTINGS[name]["dim"], scoring_fct_norm=1,
+                        loss="marginranking", loss_kwargs={"margin": 1.0}, random_seed=0)
+    return PkComplEx(triples_factory=tf, embedding_dim=SETTINGS[name]["dim"], loss="softplus", regularizer=None,
+                     random_seed=0)
+
+
+def pykeen_trainer(name: str, graph, settings: str):
+    """A PyKEEN model and a ``train(epoch)`` step (one epoch of ``SLCWATrainingLoop``, continued)."""
+    import torch
     from pykeen.training import SLCWATrainingLoop
     from pykeen.triples import TriplesFactory
 
     tf = TriplesFactory(mapped_triples=torch.from_numpy(graph.train),
                         entity_to_id={e: i for i, e in enumerate(graph.entities)},
                         relation_to_id={r: i for i, r in enumerate(graph.relations)})
-    if name == "transe":
-        model = PkTransE(triples_factory=tf, embedding_dim=SETTINGS[name]["dim"], scoring_fct_norm=1,
-                         loss="marginranking", loss_kwargs={"margin": 1.0}, random_seed=0)
-    else:
-        model = PkComplEx(triples_factory=tf, embedding_dim=SETTINGS[name]["dim"], loss="softplus", random_seed=0)
-    loop = SLCWATrainingLoop(model=model, triples_factory=tf, optimizer="adam", optimizer_kwargs={"lr": LR},
-                             negative_sampler="basic", negative_sampler_kwargs={"num_negs_per_pos": NEGATIVES})
+    model = pykeen_model(name, tf, settings)
+    shared = settings == "shared"
+    batch, lr, negatives = (BATCH, LR, NEGATIVES) if shared else PYKEEN_DEFAULTS.values()
+    loop = SLCWATrainingLoop(model=model, triples_factory=tf, optimizer="adam", optimizer_kwargs={"lr": lr},
+                             negative_sampler="basic", negative_sampler_kwargs={"num_negs_per_pos": negatives})
 
     def train(epoch: int) -> None:
-        loop.train(triples_factory=tf, num_epochs=epoch, batch_size=BATCH, use_tqdm=False, use_tqdm_batch=False,
+        loop.train(triples_factory=tf, num_epochs=epoch, batch_size=batch, use_tqdm=False, use_tqdm_batch=False,
                    continue_training=epoch > 1)
 
     return model, train
+
+
+def pykeen_shell(name: str, pk_model, graph):
+    """A kgft model shaped like PyKEEN's (same dimension) to score its weights with kgft's evaluator."""
+    from model.kge import KgeConfig, build_model
+
+    dim = pk_model.entity_representations[0].shape[0]
+    cfg = KgeConfig(model=name, dim=dim, **{k: v for k, v in SETTINGS[name].items() if k != "dim"})
+    return build_model(cfg.resolved(graph.num_entities), graph.num_entities, graph.num_relations)
 
 
 def pykeen_to_kgft(pk_model, kg_model) -> None:
@@ -129,7 +160,7 @@ def compare(name: str, graph, args) -> dict:
     """All trainers of one model; their curves, the target MRR and the time each took to reach it."""
     import torch
 
-    from model.kge import FilterIndex, build_model, evaluate
+    from model.kge import FilterIndex, evaluate
 
     train_t, valid_t, test_t = (torch.from_numpy(a) for a in (graph.train, graph.valid, graph.test))
     index = FilterIndex(torch.cat([train_t, valid_t, test_t]), graph.num_relations)
@@ -140,11 +171,11 @@ def compare(name: str, graph, args) -> dict:
 
     runs = {}
     for label, sparse in (("kgft-sparse", True), ("kgft-dense", False)):
-        model, train = kgft_trainer(name, graph, sparse, args.epochs)
+        model, train = kgft_trainer(name, graph, sparse, args.epochs, args.settings)
         runs[label] = run_curve(f"{name} {label}", train, lambda m=model: m, valid_mrr, args.epochs, args.eval_every)
         runs[label]["sparse"] = sparse
-    pk_model, pk_train = pykeen_trainer(name, graph, args.epochs)
-    shell = build_model(kgft_config(name, graph, False, args.epochs), graph.num_entities, graph.num_relations)
+    pk_model, pk_train = pykeen_trainer(name, graph, args.settings)
+    shell = pykeen_shell(name, pk_model, graph)
 
     def pk_scorer():
         pykeen_to_kgft(pk_model, shell)
@@ -153,8 +184,11 @@ def compare(name: str, graph, args) -> dict:
     runs["pykeen"] = run_curve(f"{name} pykeen", pk_train, pk_scorer, valid_mrr, args.epochs, args.eval_every)
     target = min(r["best_mrr"] for r in runs.values())
     reached = {label: time_to(r["curve"], target) for label, r in runs.items()}
-    default = "kgft-sparse" if kgft_config(name, graph, None, 1).sparse else "kgft-dense"
-    out = {"model": name, "settings": {**SETTINGS[name], "batch_size": BATCH, "lr": LR, "negatives": NEGATIVES},
+    default = "kgft-sparse" if kgft_config(name, graph, None, 1, args.settings).sparse else "kgft-dense"
+    shared = {**SETTINGS[name], "batch_size": BATCH, "lr": LR, "negatives": NEGATIVES}
+    out = {"model": name, "settings": args.settings,
+           "kgft": shared if args.settings == "shared" else kgft_config(name, graph, None, 1, "defaults").__dict__,
+           "pykeen": shared if args.settings == "shared" else PYKEEN_DEFAULTS,
            "runs": runs, "target_mrr": target, "reached": reached, "kgft_default": default}
     print(f"{name}: kgft's default here is {default}")
     pk = reached["pykeen"]
@@ -176,6 +210,8 @@ def main() -> None:
     parser.add_argument("--model", choices=sorted(SETTINGS), nargs="+", default=["transe"])
     parser.add_argument("--epochs", type=int, default=30, help="epochs per trainer")
     parser.add_argument("--eval-every", type=int, default=5)
+    parser.add_argument("--settings", choices=("shared", "defaults"), default="shared",
+                        help="the same settings on both sides, or each library's defaults")
     parser.add_argument("--threads", type=int, default=1, help="torch threads of every trainer and the evaluator")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()

@@ -42,6 +42,10 @@ def ontology_import(files, fmt, base_iri, store_dir, neo4j) -> None:
     try:
         for name in files:
             res = store.import_file(Path(name), format=fmt, base_iri=base_iri)
+            if res.extra.get("skipped"):
+                click.echo(f"{name}: already imported ({res.triples_read} triples, unchanged since), 0 added "
+                           f"({res.format}, {res.seconds:.2f}s)")
+                continue
             rate = res.triples_read / res.seconds if res.seconds > 0 else 0.0
             click.echo(
                 f"{name}: {res.triples_read} triples read, {res.triples_added} added "

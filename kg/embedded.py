@@ -37,6 +37,7 @@ from typing import Iterable, Iterator
 from kg.bulk_load import load_in_chunks
 from core.errors import StoreError
 from kg.import_journal import ImportJournal, recover
+from kg.import_ledger import ImportLedger
 from kg.interrupt import shielded, terminate_as_interrupt
 from kg.lexical_forms import form_quads, forms_graph, restore
 from core.progress import progress
@@ -127,6 +128,7 @@ class EmbeddedStore:
                 ) from exc
             raise StoreError(f"cannot open the store {self.directory}: {exc}") from exc
         self._default = ox.DefaultGraph()
+        self._ledger = ImportLedger(self.directory)
         self.graph = _rdflib_view(self._ox)
 
     # ------------------------------------------------------------ lifecycle
@@ -175,6 +177,7 @@ class EmbeddedStore:
         import pyoxigraph as ox
 
         self._writable().flush()
+        self._ledger.forget()  # the other process may remove statements
         self.graph.close()
         self.graph = self._ox = None
         gc.collect()  # the directory's RocksDB lock goes with the last reference
@@ -202,20 +205,28 @@ class EmbeddedStore:
             DataError: the file cannot be read.
             KeyboardInterrupt: Ctrl-C, SIGTERM or SIGHUP (the store is unchanged).
         """
-        from kg.parse import detect_format
+        from kg.parse import detect_format, file_sha256
 
         # No local reference to the Oxigraph store: a traceback must not keep its lock alive.
         self._writable()
         start = time.perf_counter()
         path = Path(path)
         fmt = detect_format(path, format)
+        sha = file_sha256(path)
+        key = self._ledger.key(sha, path, fmt, base_iri)
+        held = self._ledger.triples(key)
+        if held is not None:
+            log.info("%s: already imported whole (sha256 %s), nothing to add", path, sha)
+            return ImportResult(str(path), fmt, held, 0, time.perf_counter() - start,
+                                extra={"sha256": sha, "skipped": True})
         before = self.count()
         with terminate_as_interrupt():
             read = self._write_file(path, fmt, base_iri)
+        self._ledger.record(key, read, path, fmt)
         added = self.count() - before
         seconds = time.perf_counter() - start
         log.info("imported %s: %d triples read, %d added in %.2fs", path, read, added, seconds)
-        return ImportResult(path=str(path), format=fmt, triples_read=read, triples_added=added, seconds=seconds)
+        return ImportResult(str(path), fmt, read, added, seconds, extra={"sha256": sha, "skipped": False})
 
     def _write_file(self, path: Path, fmt: str, base_iri: str | None) -> int:
         """Write a file's statements all-or-nothing (see the module docstring); returns how many were read."""
@@ -294,6 +305,16 @@ class EmbeddedStore:
         added = len(self.oxigraph) - before
         log.info("added %d triples%s", added, f" from {source}" if source else "")
         return added
+
+    def remove_quads(self, quads: Iterable) -> None:
+        """Remove ``pyoxigraph.Quad`` statements (the import ledger is forgotten first, :mod:`kg.import_ledger`)."""
+        quads = list(quads)
+        if not quads:
+            return
+        self._writable()
+        self._ledger.forget()
+        for quad in quads:
+            self.oxigraph.remove(quad)
 
     # ------------------------------------------------------------ reading
     def iter_ox_triples(self) -> Iterator:

@@ -43,13 +43,25 @@ _BOM = b"\xef\xbb\xbf"
 _POSITION = re.compile(r"^Parser error (?:at|between) line \d+.*?: ", re.S)
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (as stored, compressed or not).
+
+    Raises:
+        DataError: the file cannot be read.
+    """
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return digest.hexdigest()
+
+
 def file_scope(path: Path) -> str:
     """A short id for blank-node scoping: the first 16 hex digits of the file's SHA-256."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
+    return file_sha256(path)[:16]
 
 
 def _xml_error_position(path: Path) -> tuple[int | None, int | None]:

@@ -164,7 +164,7 @@ def test_wordnet_only_word_reaches_polarity_through_close_match(store_dir):
 @pytest.mark.neo4j
 def test_align_on_neo4j_gives_the_same_pairs(neo4j_settings, ontology_files):
     from kg.neo4j_store import Neo4jStore
-    from kg.neo4j_store.importer import file_sha256
+    from kg.parse import file_sha256
 
     prefixes = [WN, LEXICON]
     store = Neo4jStore(neo4j_settings)

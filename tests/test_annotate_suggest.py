@@ -228,7 +228,7 @@ def test_suggestions_read_the_neo4j_store(runner, world, tmp_path, neo4j_setting
     import uuid
 
     from kg.neo4j_store import Neo4jStore
-    from kg.neo4j_store.importer import file_sha256
+    from kg.parse import file_sha256
 
     ns = f"http://kgft.test/suggest-{uuid.uuid4().hex[:10]}#"
     ttl = tmp_path / "med.ttl"

@@ -100,7 +100,7 @@ def test_mentions_linked_by_a_link_row_are_marked(runner, world, tmp_path):
 def test_neo4j_marks_the_same_edges(runner, world, neo4j_settings):
     from kg.neo4j_store import Neo4jStore
     from kg.neo4j_store.schema import ANNOTATION_LABEL
-    from kg.neo4j_store.importer import file_sha256
+    from kg.parse import file_sha256
 
     ns, tsv = world["ns"], world["tsv"]
     with Neo4jStore(neo4j_settings) as store:

@@ -16,7 +16,7 @@ import pytest
 from cli import cli
 from kg.neo4j_store import Neo4jStore
 from kg.neo4j_store.schema import ANNOTATION_LABEL
-from kg.neo4j_store.importer import file_sha256
+from kg.parse import file_sha256
 
 pytestmark = pytest.mark.neo4j
 

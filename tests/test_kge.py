@@ -422,7 +422,7 @@ def test_same_ids_from_embedded_store_and_neo4j(neo4j_settings, tmp_path):
             assert np.array_equal(getattr(g_emb, split), getattr(g_neo, split))
         assert g_emb.labels == g_neo.labels and g_emb.labels[ns + "C3"] == "class 3"
     finally:
-        from kg.neo4j_store.importer import file_sha256
+        from kg.parse import file_sha256
 
         embedded.close()
         neo.delete([ns])

@@ -20,7 +20,7 @@ import rdflib
 from core.errors import ConfigError, ParseError, ServerError, StoreError
 from kg.neo4j_server import plugin
 from kg.neo4j_store import Neo4jStore
-from kg.neo4j_store.importer import file_sha256
+from kg.parse import file_sha256
 from kg.neo4j_store.text_batches import TextBatch, sendable_as_is, text_batches
 from kg.parse import iter_triples
 

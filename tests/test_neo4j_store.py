@@ -19,7 +19,7 @@ from rdflib import BNode, Literal, URIRef
 from core.errors import ConfigError, Neo4jUnavailable, ParseError, StoreError
 from kg.evidence import PathPolicy, path_finder
 from kg.neo4j_store import Neo4jStore
-from kg.neo4j_store.importer import file_sha256
+from kg.parse import file_sha256
 
 pytestmark = pytest.mark.neo4j
 

@@ -25,7 +25,7 @@ from rdflib import Literal, URIRef
 
 from kg.neo4j_store import Neo4jStore
 from kg.neo4j_store import write as write_module
-from kg.neo4j_store.importer import file_sha256
+from kg.parse import file_sha256
 
 pytestmark = pytest.mark.neo4j
 

@@ -149,7 +149,7 @@ def test_bad_obo_is_file_line_and_writes_nothing(runner, tmp_path, content, wher
 @pytest.mark.neo4j
 def test_obo_into_neo4j_and_bad_obo_writes_nothing(runner, neo4j_settings, tmp_path):
     from kg.neo4j_store import Neo4jStore
-    from kg.neo4j_store.importer import file_sha256
+    from kg.parse import file_sha256
 
     ns, onto = f"http://kgft.test/{uuid.uuid4().hex}/", f"kgfttest{uuid.uuid4().hex}"
     path, bad = toy(tmp_path, ns=ns, onto=onto), tmp_path / "bad.obo"

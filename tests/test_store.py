@@ -73,7 +73,7 @@ def ex(ns) -> str:
 
 def blank_node_prefixes(tmp_path: Path) -> list[str]:
     """Neo4j's IRI prefixes of the blank nodes of every file under ``tmp_path`` (one per file)."""
-    from kg.neo4j_store.importer import file_sha256
+    from kg.parse import file_sha256
 
     return [f"bnode://k{file_sha256(f)[:16]}" for f in sorted(tmp_path.rglob("*")) if f.is_file()]
 
@@ -102,7 +102,7 @@ def store(request, tmp_path, ns) -> Store:
             yield st
         return
     from kg.neo4j_store import Neo4jStore
-    from kg.neo4j_store.importer import file_sha256
+    from kg.parse import file_sha256
 
     with Neo4jStore(request.getfixturevalue("neo4j_settings")) as st:
         try:

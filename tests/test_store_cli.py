@@ -36,7 +36,7 @@ def test_import_stats_export_roundtrip(runner, files, tmp_path):
     assert result.exit_code == 0, result.output
     assert "good.ttl: 6 triples read, 6 added" in result.output
     again = invoke(runner, "ontology", "import", "-q", good, "--store", store)
-    assert "6 triples read, 0 added" in again.output
+    assert "good.ttl: already imported (6 triples, unchanged since), 0 added" in again.output
     stats = invoke(runner, "ontology", "stats", "--store", store, "--json")
     assert stats.exit_code == 0, stats.output
     data = json.loads(stats.output)

@@ -9,6 +9,7 @@ import pytest
 import kg.bulk_load
 import kg.embedded
 from kg.embedded import EmbeddedStore
+from kg.import_ledger import ImportLedger
 from core.errors import ParseError, StoreError
 from kg.parse import detect_format
 
@@ -37,7 +38,11 @@ def test_every_import_path_is_complete_and_idempotent(import_path, tmp_path, con
     path.write_text(content, encoding="utf-8")
     with EmbeddedStore(tmp_path / "store") as store:
         assert store.import_file(path).triples_added == expected
-        assert store.import_file(path).triples_added == 0
+        again = store.import_file(path)
+        assert (again.triples_read, again.triples_added, again.extra["skipped"]) == (expected, 0, True)
+        ImportLedger(store.directory).forget()  # the whole way again: the loader adds nothing either
+        full = store.import_file(path)
+        assert (full.triples_read, full.triples_added, full.extra["skipped"]) == (expected, 0, False)
         assert store.count() == expected
 
 

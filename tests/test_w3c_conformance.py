@@ -236,7 +236,7 @@ def _node_iris(suite: str, action: Path) -> set[str]:
 
 def _bnodes(action: Path) -> str:
     """The ``uri`` prefix of a file's blank nodes in Neo4j (the parser scopes them by the file's hash)."""
-    from kg.neo4j_store.importer import file_sha256
+    from kg.parse import file_sha256
 
     return f"bnode://k{file_sha256(action)[:16]}"
 
@@ -249,7 +249,7 @@ def _existing(store, iris: set[str]) -> set[str]:
 
 def _clean_neo4j(store, iris: set[str], files: list[Path]) -> None:
     """Delete exactly what the test wrote: its new IRI nodes, its files' blank nodes and import records."""
-    from kg.neo4j_store.importer import file_sha256
+    from kg.parse import file_sha256
 
     store.run("UNWIND $iris AS iri MATCH (n:Resource {uri: iri}) DETACH DELETE n", "cleaning up", iris=sorted(iris))
     store.delete([_bnodes(f) for f in files])
@@ -260,7 +260,7 @@ def _clean_neo4j(store, iris: set[str], files: list[Path]) -> None:
 def _neo4j_failures(store, suite: str, kind: str, new_iris: set[str]) -> dict[str, str]:
     """``{test name: what went wrong}`` for one kind of syntax test imported into Neo4j."""
     from kg.neo4j_store.schema import IMPORT_LABEL
-    from kg.neo4j_store.importer import file_sha256
+    from kg.parse import file_sha256
 
     failures = {}
     for name, action, _ in _entries(suite)[kind]:

@@ -179,8 +179,7 @@ class EmbeddedAnnotations:
         """Write the difference of the annotation nodes, then the statements (see :class:`AnnotationStore`)."""
         old = set().union(*(node_quads(s) for s in before))
         new = set().union(*(node_quads(s) for s in after))
-        for quad in old - new:
+        for quad in old - new:  # the annotations graph holds nothing imported (kg.import_ledger)
             self.store.oxigraph.remove(quad)
         self.store.oxigraph.extend(list(new - old) + [statement_quad(row) for row in add])
-        for row in drop:
-            self.store.oxigraph.remove(statement_quad(row))
+        self.store.remove_quads(statement_quad(row) for row in drop)

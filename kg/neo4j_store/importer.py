@@ -28,7 +28,6 @@ Guarantee (documented choice: *resumable*, not a single transaction):
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 import os
@@ -38,8 +37,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Iterator
 
-from core.errors import DataError
 from kg.neo4j_store.schema import IMPORT_LABEL
+from kg.parse import file_sha256
 from kg.store_protocol import ImportResult
 
 log = logging.getLogger(__name__)
@@ -59,22 +58,6 @@ _CREATE = (
 )
 _SET_READ = f"MATCH (r:{IMPORT_LABEL} {{sha256: $sha256}}) SET r.triples_read = $triples_read"
 _FINISH = f"MATCH (r:{IMPORT_LABEL} {{sha256: $sha256}}) SET r.status = 'done', r.finished = datetime()"
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes (as stored, compressed or not).
-
-    Raises:
-        DataError: the file cannot be read.
-    """
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return digest.hexdigest()
 
 
 def _in_background(func, *args, **kwargs) -> Future:
