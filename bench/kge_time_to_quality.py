@@ -2,7 +2,8 @@
 
 ``--settings shared`` (the default): both libraries train the same model with
 the same settings (those of BENCHMARKS.md's link-prediction commands: Adam lr
-0.01, batch 512, 16 uniform negatives per positive, sLCWA, no regularizer):
+0.01, batch 512, 16 uniform negatives per positive, sLCWA, no regularizer,
+Xavier-uniform initialization):
 TransE (dim 100, L1 distance, margin ranking loss, margin 1) and ComplEx (dim
 64 complex, softplus loss, both libraries' default loss for it). kgft runs lazy
 sparse Adam and dense Adam (its default is printed: ``KgeConfig.resolved``
@@ -83,8 +84,9 @@ def pykeen_model(name: str, tf, settings: str):
     if name == "transe":
         return PkTransE(triples_factory=tf, embedding_dim=SETTINGS[name]["dim"], scoring_fct_norm=1,
                         loss="marginranking", loss_kwargs={"margin": 1.0}, random_seed=0)
+    # kgft's ComplEx is PyG's, initialized Xavier-uniform; PyKEEN's default is N(0, 1) (Trouillon's code).
     return PkComplEx(triples_factory=tf, embedding_dim=SETTINGS[name]["dim"], loss="softplus", regularizer=None,
-                     random_seed=0)
+                     entity_initializer="xavier_uniform", relation_initializer="xavier_uniform", random_seed=0)
 
 
 def pykeen_trainer(name: str, graph, settings: str):

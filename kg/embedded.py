@@ -53,24 +53,6 @@ BUFFER_QUADS = 200_000
 TRANSACTION_QUADS = 20_000
 _BATCH = 50_000
 
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-_OWL = "http://www.w3.org/2002/07/owl#"
-
-CLASS_TYPES = (_OWL + "Class", _RDFS + "Class")
-PROPERTY_TYPES = (
-    _RDF + "Property",
-    _OWL + "ObjectProperty",
-    _OWL + "DatatypeProperty",
-    _OWL + "AnnotationProperty",
-)
-SCHEMA_NAMESPACES = (_RDF, _RDFS, _OWL)
-
-
-def _values(iris: Iterable[str]) -> str:
-    return " ".join(f"<{iri}>" for iri in iris)
-
-
 def _rdflib_view(store):
     """The rdflib ``Graph`` on a ``pyoxigraph.Store``'s default graph (oxrdflib)."""
     from oxrdflib import OxigraphStore
@@ -350,41 +332,11 @@ class EmbeddedStore:
                 if type(quad.subject) is ox.NamedNode and type(quad.object) is ox.Literal:
                     yield quad.subject.value, pred, quad.object.value
 
-    def _count_distinct(self, where: str) -> int:
-        rows = list(self._select(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} FILTER(isIRI(?x)) }}"))
-        return int(rows[0]["n"].value) if rows else 0
-
     def stats(self) -> dict:
-        """Counts describing the graph.
+        """Counts describing the graph (:func:`kg.graph_stats.sparql_stats`, the definitions both stores share)."""
+        from kg.graph_stats import sparql_stats
 
-        Definitions (the Neo4j store uses the same):
-
-        - ``triples``: all triples;
-        - ``classes``: IRIs typed ``owl:Class`` or ``rdfs:Class``;
-        - ``individuals``: IRIs typed ``owl:NamedIndividual`` or with a type outside
-          the RDF/RDFS/OWL namespaces (e.g. ``skos:Concept`` instances);
-        - ``properties``: IRIs typed ``rdf:Property``, ``owl:ObjectProperty``,
-          ``owl:DatatypeProperty`` or ``owl:AnnotationProperty``;
-        - ``labelled``: IRIs with at least one label/synonym literal;
-        - ``predicates``: ``{predicate IRI: triple count}``.
-        """
-        schema_filter = " && ".join(f'!STRSTARTS(STR(?t), "{ns}")' for ns in SCHEMA_NAMESPACES)
-        predicates = {
-            row["p"].value: int(row["n"].value)
-            for row in self._select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
-        }
-        return {
-            "triples": self.count(),
-            "classes": self._count_distinct(f"VALUES ?t {{ {_values(CLASS_TYPES)} }} ?x a ?t ."),
-            "individuals": self._count_distinct(
-                f"?x a ?t . FILTER(?t = <{_OWL}NamedIndividual> || ({schema_filter}))"
-            ),
-            "properties": self._count_distinct(f"VALUES ?t {{ {_values(PROPERTY_TYPES)} }} ?x a ?t ."),
-            "labelled": self._count_distinct(
-                f"VALUES ?p {{ {_values(LABEL_PREDICATES)} }} ?x ?p ?l . FILTER(isLiteral(?l))"
-            ),
-            "predicates": dict(sorted(predicates.items(), key=lambda kv: (-kv[1], kv[0]))),
-        }
+        return sparql_stats(self._select, self.count())
 
     def dump(self, output, format: str = "nt") -> int:
         """Serialize the graph with Oxigraph's writer, literals as written (:mod:`kg.lexical_forms`).

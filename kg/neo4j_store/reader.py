@@ -106,8 +106,8 @@ def _count_nodes(session, where: str, **params) -> int:
 
 
 def stats(session, keys: dict[str, KeyInfo]) -> dict:
-    """Counts with the same definitions as :meth:`kg.embedded.EmbeddedStore.stats`."""
-    from kg.embedded import CLASS_TYPES, PROPERTY_TYPES, SCHEMA_NAMESPACES
+    """Counts with the definitions of :mod:`kg.graph_stats`."""
+    from kg.graph_stats import CLASS_TYPES, NAMED_INDIVIDUAL, PROPERTY_TYPES, SCHEMA_NAMESPACES
     from kg.store_protocol import LABEL_PREDICATES
 
     predicates: dict[str, int] = {}
@@ -129,7 +129,7 @@ def stats(session, keys: dict[str, KeyInfo]) -> dict:
         "individuals": _count_nodes(
             session,
             "any(l IN labels(n) WHERE l = $named OR (l <> $resource AND none(ns IN $schema WHERE l STARTS WITH ns)))",
-            named="http://www.w3.org/2002/07/owl#NamedIndividual",
+            named=NAMED_INDIVIDUAL,
             resource=RESOURCE,
             schema=list(SCHEMA_NAMESPACES),
         ),
