@@ -42,7 +42,7 @@ def _bulk_load(store, text: bytes, format) -> int:
 
 
 def load_in_chunks(store: EmbeddedStore, path: Path, fmt: str, base_iri: str | None, label: str,
-                   chunk_quads: int) -> int:
+                   chunk_quads: int, scope: str) -> int:
     """Validate a file, then bulk-load it in chunks; returns the statements read.
 
     Args:
@@ -53,6 +53,7 @@ def load_in_chunks(store: EmbeddedStore, path: Path, fmt: str, base_iri: str | N
         base_iri (str, optional): Base of relative IRIs (as :func:`kg.parse.iter_quads`).
         label (str): Progress-bar description.
         chunk_quads (int): Parsed statements per bulk load.
+        scope (str): The file's blank-node scope (:func:`kg.parse.file_scope`).
 
     Raises:
         ParseError: a syntax error (some chunks may be written; the caller rolls back).
@@ -64,7 +65,7 @@ def load_in_chunks(store: EmbeddedStore, path: Path, fmt: str, base_iri: str | N
     if fmt == "nt" and not has_blank_node_labels(path):
         return _validate_and_load(store, path, fmt, label)
     _, read = validate(path, fmt, base_iri=base_iri, desc=f"check {path.name}")
-    statements = iter(progress(iter_quads(path, fmt, base_iri=base_iri), total=read, desc=label, unit=" triples"))
+    statements = iter(progress(iter_quads(path, fmt, base_iri=base_iri, scope=scope), total=read, desc=label, unit=" triples"))
     while chunk := list(islice(statements, chunk_quads)):
         store.oxigraph.bulk_extend(chunk + form_quads(chunk, store.oxigraph))
     return read

@@ -203,15 +203,18 @@ class EmbeddedStore:
                                 extra={"sha256": sha, "skipped": True})
         before = self.count()
         with terminate_as_interrupt():
-            read = self._write_file(path, fmt, base_iri)
+            read = self._write_file(path, fmt, base_iri, sha[:16])  # the parser's blank-node scope
         self._ledger.record(key, read, path, fmt)
         added = self.count() - before
         seconds = time.perf_counter() - start
         log.info("imported %s: %d triples read, %d added in %.2fs", path, read, added, seconds)
         return ImportResult(str(path), fmt, read, added, seconds, extra={"sha256": sha, "skipped": False})
 
-    def _write_file(self, path: Path, fmt: str, base_iri: str | None) -> int:
-        """Write a file's statements all-or-nothing (see the module docstring); returns how many were read."""
+    def _write_file(self, path: Path, fmt: str, base_iri: str | None, scope: str) -> int:
+        """Write a file's statements all-or-nothing (see the module docstring); returns how many were read.
+
+        ``scope`` is the file's blank-node scope (:func:`kg.parse.file_scope`), computed once by the caller.
+        """
         from itertools import islice
 
         # Imported before any interruptible write: Ctrl-C inside a module's import can
@@ -221,7 +224,7 @@ class EmbeddedStore:
         from kg.parse import iter_quads
 
         label = f"import {path.name}"
-        quads = iter_quads(path, fmt, base_iri=base_iri)
+        quads = iter_quads(path, fmt, base_iri=base_iri, scope=scope)
         buffer = list(islice(quads, BUFFER_QUADS + 1))
         if len(buffer) <= min(TRANSACTION_QUADS, BUFFER_QUADS):
             self.oxigraph.extend(buffer + form_quads(buffer, self.oxigraph))  # the whole file, in one transaction
@@ -234,7 +237,7 @@ class EmbeddedStore:
                 return len(buffer)
             # Large file: loaded in chunks (Oxigraph's bulk loader grows with its input).
             del buffer, quads
-            return load_in_chunks(self, path, fmt, base_iri, label, BUFFER_QUADS)
+            return load_in_chunks(self, path, fmt, base_iri, label, BUFFER_QUADS, scope)
 
     @contextmanager
     def _journaled(self, source: Path) -> Iterator[None]:
