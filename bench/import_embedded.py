@@ -161,10 +161,10 @@ def preloads(into: str, path: Path) -> list[Path]:
             "same": [path], "changed": [path]}[into]
 
 
-def first_statement(path: Path) -> str:
-    """The first line of an N-Triples file (the statement scenario ``changed`` removes)."""
+def removal(path: Path) -> str:
+    """The SPARQL update of scenario ``changed``: remove the first statement of an N-Triples file."""
     with open(path, encoding="utf-8") as fh:
-        return fh.readline().strip()
+        return f"DELETE DATA {{ {fh.readline().strip()} }}"
 
 
 def preload(kind: str, into: str, path: Path, graph_or_store) -> None:
@@ -176,13 +176,12 @@ def preload(kind: str, into: str, path: Path, graph_or_store) -> None:
             graph_or_store.import_file(source)
     if into != "changed":
         return
-    update = f"DELETE DATA {{ {first_statement(path)} }}"
     if kind == "rdflib":
-        graph_or_store.update(update)
+        graph_or_store.update(removal(path))
     else:
         from kg.sparql_query import run_sparql
 
-        run_sparql(graph_or_store, update, write=True)
+        run_sparql(graph_or_store, removal(path), write=True)
 
 
 def worker(kind: str, path: Path, store_dir: Path, into: str) -> dict:
@@ -244,8 +243,7 @@ def run_cli(path: Path, store_dir: Path, into: str) -> dict:
     for source in preloads(into, path):
         timed_process([kgft, "ontology", "import", str(source), "--store", str(store_dir), "-q"])
     if into == "changed":
-        timed_process([kgft, "query", "sparql", f"DELETE DATA {{ {first_statement(path)} }}", "--write",
-                       "--store", str(store_dir)])
+        timed_process([kgft, "query", "sparql", removal(path), "--write", "--store", str(store_dir)])
     _, wall, cpu = timed_process([kgft, "ontology", "import", str(path), "--store", str(store_dir), "-q"])
     return {"process_seconds": wall, "process_cpu_seconds": cpu}
 
