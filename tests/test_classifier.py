@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from core.errors import ConfigError
 from model.classifier import BiLSTMClassifier, ClassifierConfig
-from model.train.metrics import classification_metrics, summarize_seeds
+from model.train.metrics import classification_metrics, paired_standard_error, summarize_seeds
 
 # Tiny models train fastest (and steadiest on shared CI cores) with one thread.
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -79,3 +80,17 @@ def test_metrics_by_hand():
     s = summarize_seeds([{"accuracy": 0.5, "macro_f1": 0.4}, {"accuracy": 0.7, "macro_f1": 0.6}])
     assert s["accuracy"]["mean"] == pytest.approx(0.6)
     assert s["accuracy"]["std"] == pytest.approx(0.1414213, rel=1e-5)
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "macro_f1"])
+def test_the_paired_bootstrap_resamples_examples_and_scores_each_resample_like_the_metrics(metric):
+    rng = np.random.default_rng(1)
+    y, a, b = rng.integers(0, 3, 300), rng.integers(0, 3, 300), rng.integers(0, 3, 300)
+    picks = np.random.default_rng(0).integers(0, 300, size=(50, 300))
+    by_hand = [classification_metrics(y[p], a[p], "xyz")[metric] - classification_metrics(y[p], b[p], "xyz")[metric]
+               for p in picks]
+    assert paired_standard_error(y, a, b, 3, metric, resamples=50) == pytest.approx(np.std(by_hand, ddof=1))
+    assert paired_standard_error(y, a, a, 3, metric) == 0.0
+    if metric == "accuracy":  # close to the analytic paired standard error
+        d = (a == y).astype(float) - (b == y)
+        assert paired_standard_error(y, a, b, 3, metric) == pytest.approx(d.std() / np.sqrt(300), rel=0.2)

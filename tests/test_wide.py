@@ -217,3 +217,27 @@ def test_seeds_fitting_the_same_inputs_share_one_penalty_search(monkeypatch):
     assert len(searches) == 2
     assert (fits[0][0].l2, fits[0][0].bag_ratio) == (fits[1][0].l2, fits[1][0].bag_ratio)
     assert torch.equal(fits[0][1], fits[1][1])
+
+
+def test_the_bag_is_kept_only_when_it_beats_the_fit_without_it_by_more_than_the_noise():
+    """One-standard-error rule on 40 validation examples: a bag that fixes 6 of the fit's 12 errors
+    but makes 5 new ones gains one example, within the noise (the fit without the bag stays); one
+    that fixes 10 and breaks none is kept."""
+    import model.train.wide as wide
+
+    labels = [i % 2 for i in range(40)]
+    without = [1 - y if i < 12 else y for i, y in enumerate(labels)]
+
+    def best(fixed: int, broken: int) -> dict:
+        wrong = set(range(fixed, 12)) | set(range(12, 12 + broken))
+        with_bag = [1 - y if i in wrong else y for i, y in enumerate(labels)]
+        score = lambda p: sum(a == b for a, b in zip(p, labels)) / 40  # noqa: E731
+        return {False: (score(without), 1e-3, None, "w0", "b0", without),
+                True: (score(with_bag), 1e-3, 10.0, "w1", "b1", with_bag)}
+
+    assert best(6, 5)[True][0] - best(6, 5)[False][0] == pytest.approx(1 / 40)
+    assert wide._accepted(best(6, 5), labels, 2, "accuracy")[2] is None
+    assert wide._accepted(best(6, 5), labels, 2, "macro_f1")[2] is None
+    assert wide._accepted(best(10, 0), labels, 2, "accuracy")[2] == 10.0
+    assert wide._accepted(best(10, 0), labels, 2, "macro_f1")[2] == 10.0
+    assert wide._accepted({False: best(10, 0)[False]}, labels, 2, "accuracy")[2] is None

@@ -16,7 +16,8 @@ the same data. Fitting them first avoids that, as in stacking:
    :meth:`~model.knowledge.channel.KnowledgeChannel.set_vote`), not toward zero:
    the stronger the penalty, the more the linear model follows the graph. The
    search first fits the n-grams with the bag switched off, as the baseline
-   does, so validation keeps the graph's features only where they help (on
+   does, and keeps the graph's features only where they beat that fit on
+   validation by more than the standard error of the difference (on
    the same texts the two fits are the same; a knowledge run's texts also hold
    the entity tokens of multi-word mentions, :mod:`model.knowledge.entity_tokens`);
 2. they are then frozen, the head's weights start at zero (so the classifier
@@ -44,7 +45,7 @@ import torch
 import torch.nn.functional as F
 
 from model.train.batching import EncodedSplit
-from model.train.metrics import classification_metrics
+from model.train.metrics import classification_metrics, paired_standard_error
 
 logger = logging.getLogger(__name__)
 
@@ -265,13 +266,15 @@ def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, label
 
     The ``L2_GRID`` with the bag off (the baseline's search) first, then with the bag at ratio 1,
     then :data:`BAG_RATIOS` at the best ``l2``; each pass warm-starts fit after fit from its start.
-    Ties keep the earlier setting, so the bag has to earn its place. Validation reads every column:
-    with the bag off its rows are zero.
+    The bag has to earn its place: the best setting with it is kept only when it beats the best
+    without it by more than the difference's standard error on validation (a paired bootstrap,
+    :func:`~model.train.metrics.paired_standard_error`: the one-standard-error rule, the simpler
+    model winning within the noise). Validation reads every column: with the bag off its rows are zero.
     """
     passes = [[(l2, None) for l2 in L2_GRID]]
     if problem.bag_rows:
         passes.append([(l2, 1.0) for l2 in L2_GRID])
-    best = None
+    best: dict[bool, tuple] = {}  # bag on? -> (score, l2, ratio, weight, bias, predictions)
     valid_inputs = _csr(x_valid)
     while passes:
         settings = passes.pop(0)
@@ -280,14 +283,27 @@ def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, label
         for l2, ratio in settings:
             problem.solve(weight, bias, l2, ratio)
             with torch.no_grad():
-                predicted = (valid_inputs @ weight + bias).argmax(-1)
-            score = classification_metrics(valid.labels, predicted.tolist(), labels)[monitor]
+                predicted = (valid_inputs @ weight + bias).argmax(-1).tolist()
+            score = classification_metrics(valid.labels, predicted, labels)[monitor]
             logger.info("wide fit: l2 %g, bag ratio %s: valid %s %.4f", l2, ratio, monitor, score)
-            if best is None or score > best[0]:
-                best = (score, l2, ratio, weight.detach().clone(), bias.detach().clone())
+            on = ratio is not None
+            if on not in best or score > best[on][0]:
+                best[on] = (score, l2, ratio, weight.detach().clone(), bias.detach().clone(), predicted)
         if problem.bag_rows and not passes and settings[0][1] == 1.0:  # then the bag's penalty, at the best l2
-            passes.append([(best[1], r) for r in BAG_RATIOS])
-    return best
+            passes.append([(max(best.values(), key=lambda b: b[0])[1], r) for r in BAG_RATIOS])
+    return _accepted(best, valid.labels, len(labels), monitor)[:5]
+
+
+def _accepted(best: dict[bool, tuple], valid_labels, num_classes: int, monitor: str) -> tuple:
+    """The best fit without the bag, unless the best with it wins by more than the standard error."""
+    off = best[False]
+    if True not in best:
+        return off
+    margin = paired_standard_error(valid_labels, best[True][5], off[5], num_classes, monitor)
+    gain = best[True][0] - off[0]
+    logger.info("wide fit: the bag gains %+.4f on validation %s (standard error %.4f): %s",
+                gain, monitor, margin, "kept" if gain > margin else "switched off")
+    return best[True] if gain > margin else off
 
 
 def _digest(*parts) -> str:
