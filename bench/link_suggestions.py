@@ -52,9 +52,9 @@ def mesh_graph() -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
 
 def text_keys(tokens: list[str], fold: bool) -> set[str]:
     """Keys of every 1-3 token span of a text (pieces joined, as label keys)."""
-    from kg.linking.normalize import token_pieces
+    from kg.linking.normalize import phrase_key
 
-    pieces = [" ".join(token_pieces(t, fold)) for t in tokens]
+    pieces = [phrase_key(t, fold) for t in tokens]
     return {" ".join(p for p in pieces[i:i + n] if p) for n in (1, 2, 3) for i in range(len(pieces) - n + 1)}
 
 

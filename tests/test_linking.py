@@ -79,6 +79,15 @@ def test_link_tokens_matches_tokenizer_output(linker):
     assert tokens[4:8] == ["non", "-", "hodgkin", "lymphoma"]
 
 
+def test_a_token_of_several_pieces_and_a_word_no_label_holds(linker):
+    """A token may hold several pieces (``Non-Hodgkin``); a word no label holds still separates two
+    labels' pieces; the second call answers from the linker's memo of the tokens alike."""
+    for _ in range(2):
+        assert linker.link_tokens(["Non-Hodgkin", "lymphoma", "of", "lung", "unknownword", "neoplasms"]) == [
+            TokenMention(0, 2, (EX + "nhl",)), TokenMention(3, 4, (EX + "lung",)),
+            TokenMention(5, 6, (EX + "neoplasm",))]
+
+
 def test_from_store_style_triples_and_round_trip(tmp_path, linker):
     triples = [(iri, "http://www.w3.org/2000/01/rdf-schema#label", label) for iri, label in LABELS]
     from_triples = EntityLinker.from_labels(triples)

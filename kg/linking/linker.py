@@ -14,19 +14,26 @@ from __future__ import annotations
 
 import logging
 import os
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from itertools import accumulate
+from typing import Iterable, NamedTuple, Sequence
 
 import ahocorasick
 
 from core.errors import DataError
 from core.fsutil import read_json, write_json_atomic
-from kg.linking.normalize import ACRONYM_MARK, cased_token_pieces, label_keys, pieces_with_spans, token_pieces
+from kg.linking.normalize import ACRONYM_MARK, cased_token_pieces, label_keys, pieces, pieces_with_spans
 
 log = logging.getLogger(__name__)
 
 _FORMAT = "kgft-linker"
+#: The automaton reads each piece wrapped in spaces (``" a  b "``: a key only matches whole pieces,
+#: and adjacent matches never share a character); a piece no key holds reads as one ``\x00``.
+_UNKNOWN_PIECE = "\x00"
+#: Distinct tokens whose pieces a linker remembers (the memo starts over past it).
+_MAX_TOKEN_BLOCKS = 1 << 20
 _VERSION = 1
 
 
@@ -47,9 +54,8 @@ class Mention:
     entities: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class TokenMention:
-    """An entity mention over tokens ``tokens[start:end]``.
+class TokenMention(NamedTuple):
+    """An entity mention over tokens ``tokens[start:end]`` (a named tuple: a corpus makes millions).
 
     Args:
         start (int): Index of the first token.
@@ -60,12 +66,6 @@ class TokenMention:
     start: int
     end: int
     entities: tuple[str, ...]
-
-
-def _block(seq: Sequence[str]) -> str:
-    # every piece is wrapped in spaces: " a  b " only matches whole pieces, and
-    # adjacent matches never share a character
-    return "".join(f" {p} " for p in seq)
 
 
 @dataclass
@@ -85,15 +85,23 @@ class EntityLinker:
     options: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._keys = list(self.entries)
-        self._acronyms = frozenset(p for key in self._keys if ACRONYM_MARK in key
+        self._acronyms = frozenset(p for key in self.entries if ACRONYM_MARK in key
                                    for p in key.split(" ") if p.startswith(ACRONYM_MARK))
         automaton = ahocorasick.Automaton()
-        for i, key in enumerate(self._keys):
-            automaton.add_word(_block(key.split(" ")), (i, key.count(" ") + 1))
-        if self._keys:
+        known: dict[str, str] = {}
+        for key, entities in self.entries.items():
+            block = "".join(known.setdefault(p, f" {p} ") for p in key.split(" "))
+            automaton.add_word(block, (len(block), entities))
+        if self.entries:
             automaton.make_automaton()
         self._automaton = automaton
+        self._known_pieces = known
+        self._token_blocks: dict[str, str] = {}
+
+    def _encode(self, seq: Iterable[str]) -> str:
+        """Pieces as the automaton reads them (:data:`_UNKNOWN_PIECE` for those no key holds)."""
+        known = self._known_pieces
+        return "".join(known.get(p, _UNKNOWN_PIECE) for p in seq)
 
     # ---------------------------------------------------------------- build
     @property
@@ -173,27 +181,21 @@ class EntityLinker:
         return len({iri for iris in self.entries.values() for iri in iris})
 
     # ---------------------------------------------------------------- match
-    def _match(self, seq: Sequence[str]) -> list[tuple[int, int, int]]:
-        """Leftmost-longest non-overlapping matches as (first piece, end piece, key id)."""
-        if not seq or not self._keys:
+    def _match(self, blocks: list[str]) -> list[tuple[int, int, int]]:
+        """Leftmost-longest non-overlapping matches over units (pieces or tokens), each given as its
+        pieces :meth:`_encode`-d: ``(first unit, end unit, entities)``."""
+        if not self.entries:
             return []
-        doc = _block(seq)
-        end_to_piece: dict[int, int] = {}
-        pos = 0
-        for k, p in enumerate(seq):
-            pos += len(p) + 2
-            end_to_piece[pos - 1] = k
-        candidates = []
-        for end_char, (key_id, n_pieces) in self._automaton.iter(doc):
-            last = end_to_piece[end_char]
-            candidates.append((last - n_pieces + 1, -n_pieces, key_id))
-        candidates.sort()
+        ends = list(accumulate(map(len, blocks)))
+        # one key per (start, size): ties never reach the entities
+        candidates = sorted((end_char + 1 - size, -size, entities)
+                            for end_char, (size, entities) in self._automaton.iter("".join(blocks)))
         out = []
         next_free = 0
-        for first, neg_len, key_id in candidates:
-            if first >= next_free:
-                out.append((first, first - neg_len, key_id))
-                next_free = first - neg_len
+        for start, neg_size, entities in candidates:
+            if start >= next_free:
+                next_free = start - neg_size
+                out.append((bisect_right(ends, start), bisect_right(ends, next_free - 1) + 1, entities))
         return out
 
     def link(self, text: str) -> list[Mention]:
@@ -206,12 +208,10 @@ class EntityLinker:
             list[Mention]: Non-overlapping mentions in text order.
         """
         spans = list(pieces_with_spans(text, self.fold, self._acronyms))
-        seq = [p for p, _, _ in spans]
         out = []
-        for first, end, key_id in self._match(seq):
+        for first, end, entities in self._match([self._encode((p,)) for p, _, _ in spans]):
             start_char, end_char = spans[first][1], spans[end - 1][2]
-            out.append(Mention(start_char, end_char, text[start_char:end_char],
-                               self.entries[self._keys[key_id]]))
+            out.append(Mention(start_char, end_char, text[start_char:end_char], entities))
         return out
 
     def link_tokens(self, tokens: Sequence[str]) -> list[TokenMention]:
@@ -226,21 +226,21 @@ class EntityLinker:
         Returns:
             list[TokenMention]: Non-overlapping mentions in token order.
         """
-        seq: list[str] = []
-        owner: list[int] = []
-        fold, acronyms = self.fold, self._acronyms
-        for i, token in enumerate(tokens):
-            if acronyms and token.isupper():
-                parts = cased_token_pieces(token, fold, acronyms)
-            else:
-                parts = token_pieces(token, fold)
-            for p in parts:
-                seq.append(p)
-                owner.append(i)
-        return [
-            TokenMention(owner[first], owner[end - 1] + 1, self.entries[self._keys[key_id]])
-            for first, end, key_id in self._match(seq)
-        ]
+        blocks = list(map(self._token_blocks.get, tokens))
+        if None in blocks:
+            blocks = [self._token_block(token) if block is None else block for token, block in zip(tokens, blocks)]
+        return [TokenMention(*match) for match in self._match(blocks)]
+
+    def _token_block(self, token: str) -> str:
+        """One token's pieces as the automaton reads them (memoized per linker: a corpus repeats its tokens)."""
+        if self._acronyms and token.isupper():
+            block = self._encode(cased_token_pieces(token, self.fold, self._acronyms))
+        else:
+            block = self._encode(pieces(token, self.fold))
+        if len(self._token_blocks) >= _MAX_TOKEN_BLOCKS:
+            self._token_blocks.clear()
+        self._token_blocks[token] = block
+        return block
 
     # ---------------------------------------------------------------- files
     def save(self, path: str | os.PathLike) -> Path:

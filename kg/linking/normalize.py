@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from typing import Iterator
 
 SOFT = "-'\u2019/_\u2010\u2011\u2012\u2013\u2014"
@@ -95,7 +94,7 @@ def pieces_with_spans(text: str, fold: bool = False,
 
 
 def cased_token_pieces(token: str, fold: bool, acronyms: frozenset[str]) -> tuple[str, ...]:
-    """:func:`token_pieces` of a token in capitals, its known acronym pieces marked."""
+    """:func:`pieces` of a token in capitals, its known acronym pieces marked."""
     return tuple(_form(raw, piece, fold, acronyms) for raw in _PIECE_RE.findall(token) if (piece := norm_piece(raw)))
 
 
@@ -108,12 +107,6 @@ def pieces(text: str, fold: bool = False) -> list[str]:
 def phrase_key(phrase: str, fold: bool = False) -> str:
     """A phrase as the linker compares it: its :func:`pieces` joined by spaces."""
     return " ".join(pieces(phrase, fold))
-
-
-@lru_cache(maxsize=1 << 18)
-def token_pieces(token: str, fold: bool = False) -> tuple[str, ...]:
-    """:func:`pieces` of one token, memoized (a corpus repeats its tokens)."""
-    return tuple(pieces(token, fold))
 
 
 def is_acronym(label: str) -> bool:
