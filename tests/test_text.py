@@ -24,6 +24,20 @@ def test_tokenizer_defaults():
     assert tok.tokenize("") == []
 
 
+def test_ascii_text_takes_the_fast_pattern_and_gets_the_same_tokens():
+    """Every 3-character ASCII string (control characters such as \\x1c-\\x1f included, whitespace
+    to Python) splits alike with the ASCII pattern and the Unicode one."""
+    import itertools
+
+    from model.text.tokenizer import _ASCII_TOKEN_RE, _TOKEN_RE
+
+    chars = [chr(i) for i in range(128)]
+    for a, b in itertools.product(chars, repeat=2):
+        texts = [a + b + c for c in chars]
+        assert [_ASCII_TOKEN_RE.findall(t) for t in texts] == [_TOKEN_RE.findall(t) for t in texts]
+    assert Tokenizer().tokenize("It's 7.5\x1cmg, isn't it?") == ["it's", "7.5", "mg", ",", "isn't", "it", "?"]
+
+
 def test_tokenizer_options():
     assert Tokenizer(lowercase=False).tokenize("Big Apple") == ["Big", "Apple"]
     assert Tokenizer(numbers="replace").tokenize("won 3 of 4.5") == ["won", "<num>", "of", "<num>"]

@@ -20,6 +20,9 @@ NUM_TOKEN = "<num>"
 # symbol. One branch for words is faster than a separate number branch, and
 # \w+ is faster than [^\W_]+ in CPython's re (bench/tokenizer.py).
 _TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+|[.,]\d+)*|[^\w\s]")
+# The same tokens on ASCII text, a quarter faster: in ASCII mode \w and \d mean the same on ASCII
+# characters, and \s lacks only \x1c-\x1f (whitespace to str.isspace), added back.
+_ASCII_TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+|[.,]\d+)*|[^\w\s\x1c-\x1f]", re.ASCII)
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 # HTML tags such as IMDB's "<br />" (a "<" directly followed by a letter)
 _TAG_RE = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
@@ -103,7 +106,8 @@ class Tokenizer:
         Returns:
             list[str]: The tokens, in order.
         """
-        tokens = _TOKEN_RE.findall(self.normalize(text, keep_case))
+        text = self.normalize(text, keep_case)
+        tokens = (_ASCII_TOKEN_RE if text.isascii() else _TOKEN_RE).findall(text)
         if not self.punctuation:
             tokens = [t for t in tokens if t[0].isalnum() or t[0] == "_"]
         if self.numbers != "keep":
