@@ -209,7 +209,8 @@ class EntityLinker:
         """
         spans = list(pieces_with_spans(text, self.fold, self._acronyms))
         out = []
-        for first, end, entities in self._match([self._encode((p,)) for p, _, _ in spans]):
+        known = self._known_pieces
+        for first, end, entities in self._match([known.get(p, _UNKNOWN_PIECE) for p, _, _ in spans]):
             start_char, end_char = spans[first][1], spans[end - 1][2]
             out.append(Mention(start_char, end_char, text[start_char:end_char], entities))
         return out
