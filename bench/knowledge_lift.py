@@ -318,8 +318,12 @@ def run_cell(grid: Grid, dataset: str, fraction: float, out: Path, embedding: Pa
 
 
 def run_grid(grid: Grid, out: Path, cache: Path, device: str, threads: int | None, prepare_only: bool,
-             floor: bool = False) -> dict:
-    """Prepare the knowledge, train every run of ``grid`` into ``out/runs`` and write ``out/study.json``."""
+             floor: bool = False, workers: tuple[int, list[str]] | None = None) -> dict:
+    """Prepare the knowledge, train every run of ``grid`` into ``out/runs`` and write ``out/study.json``.
+
+    ``workers`` (``(jobs, worker command)``) trains the cells in worker processes first
+    (:mod:`bench.study_workers`); the study then reads their finished runs.
+    """
     import torch
 
     from pipelines.version import kgft_version
@@ -338,6 +342,10 @@ def run_grid(grid: Grid, out: Path, cache: Path, device: str, threads: int | Non
         if grid.knowledge_of(dataset) not in embeddings:
             logger.info("preparing knowledge %s", grid.knowledge_of(dataset))
             name, embeddings[name], summary["knowledge"][name] = grid.prepare(dataset, cache, device)
+    if not prepare_only and workers:
+        from bench.study_workers import run_workers
+
+        run_workers([(d, f) for d in grid.datasets for f in grid.fractions], workers[1], workers[0], out / "logs")
     if not prepare_only:
         for dataset in grid.datasets:
             for fraction in grid.fractions:
@@ -378,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="override the grid's seed count")
     parser.add_argument("--prepare-only", action="store_true", help="only prepare (and cache) the knowledge")
     parser.add_argument("--floor", action="store_true", help="add the TF-IDF + logistic-regression floor")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="cells trained at a time, each in a worker process (default: 1, in this process)")
+    parser.add_argument("--cell", default=None, help=argparse.SUPPRESS)  # a worker's cell: DATASET:FRACTION
     return run_script(parser, run, argv)
 
 
@@ -390,8 +401,18 @@ def run(args) -> None:
     if args.seeds:
         grid.seeds = args.seeds
     out = args.out or Path("runs") / f"knowledge-lift-{grid.name}"
-    summary = run_grid(grid, out, args.cache or out / "knowledge", args.device, args.threads, args.prepare_only,
-                       args.floor)
+    cache = args.cache or out / "knowledge"
+    if args.cell:
+        run_worker_cell(grid, args.cell, out, cache, args.device, args.threads)
+        return
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
+    workers = None
+    if args.jobs > 1:
+        workers = (args.jobs, [sys.executable, str(Path(__file__).resolve()), "--grid", args.grid, "--out", str(out),
+                               "--cache", str(cache), "--device", args.device, "--seeds", str(grid.seeds), "--quiet",
+                               *(["--threads", str(args.threads)] if args.threads else [])])
+    summary = run_grid(grid, out, cache, args.device, args.threads, args.prepare_only, args.floor, workers)
     if not args.prepare_only:
         from pipelines.report import report
 
@@ -400,6 +421,13 @@ def run(args) -> None:
         print(cells_markdown(summary["cells"]))
         print(f"study of {len(summary['runs'])} runs in {summary['wall_s'] / 60:.1f} min: {out}/study.json, "
               f"report in {out}/report/")
+
+
+def run_worker_cell(grid: Grid, cell: str, out: Path, cache: Path, device: str, threads: int | None) -> None:
+    """Train the runs of one cell (``DATASET:FRACTION``), a worker's share of ``--jobs``."""
+    dataset, _, fraction = cell.rpartition(":")
+    _, embedding, _ = grid.prepare(dataset, cache, device)
+    run_cell(grid, dataset, float(fraction), out, embedding, device, threads, floor=False)
 
 
 if __name__ == "__main__":

@@ -199,7 +199,8 @@ knowledge = "toyonto"
 files = [{json.dumps(str(tmp_path / "toy.ttl"))}]
 """, encoding="utf-8")
     out = tmp_path / "study"
-    assert bench.main(["--grid", str(grid), "--out", str(out), "--device", "cpu", "--quiet"]) == 0
+    assert bench.main(["--grid", str(grid), "--out", str(out), "--device", "cpu", "--quiet", "--jobs", "2"]) == 0
+    assert sorted(p.name for p in (out / "logs").iterdir()) == ["toy-f050.log", "toy-f100.log"]  # one worker a cell
     summary = json.loads((out / "study.json").read_text(encoding="utf-8"))
     assert [(r["fraction"], r["arm"]) for r in summary["runs"]] == [
         (f, a) for f in (0.5, 1.0) for a in ("baseline", "knowledge", "shuffled")]
