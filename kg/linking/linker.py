@@ -29,12 +29,12 @@ from kg.linking.normalize import ACRONYM_MARK, cased_token_pieces, label_keys, p
 log = logging.getLogger(__name__)
 
 _FORMAT = "kgft-linker"
+_VERSION = 1
 #: The automaton reads each piece wrapped in spaces (``" a  b "``: a key only matches whole pieces,
 #: and adjacent matches never share a character); a piece no key holds reads as one ``\x00``.
 _UNKNOWN_PIECE = "\x00"
 #: Distinct tokens whose pieces a linker remembers (the memo starts over past it).
 _MAX_TOKEN_BLOCKS = 1 << 20
-_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ class EntityLinker:
         return len({iri for iris in self.entries.values() for iri in iris})
 
     # ---------------------------------------------------------------- match
-    def _match(self, blocks: list[str]) -> list[tuple[int, int, int]]:
+    def _match(self, blocks: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
         """Leftmost-longest non-overlapping matches over units (pieces or tokens), each given as its
         pieces :meth:`_encode`-d: ``(first unit, end unit, entities)``."""
         if not self.entries:
