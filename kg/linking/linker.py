@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import ahocorasick
 
 from core.errors import DataError
 from core.fsutil import read_json, write_json_atomic
-from kg.linking.normalize import ACRONYM_MARK, cased_token_pieces, label_keys, pieces, pieces_with_spans
+from kg.linking.normalize import ACRONYM_MARK, cased_token_pieces, label_keys, pieces, raw_pieces
 
 log = logging.getLogger(__name__)
 
@@ -207,11 +208,10 @@ class EntityLinker:
         Returns:
             list[Mention]: Non-overlapping mentions in text order.
         """
-        spans = list(pieces_with_spans(text, self.fold, self._acronyms))
+        found = raw_pieces(text)
         out = []
-        known = self._known_pieces
-        for first, end, entities in self._match([known.get(p, _UNKNOWN_PIECE) for p, _, _ in spans]):
-            start_char, end_char = spans[first][1], spans[end - 1][2]
+        for first, end, entities in self._match(self._blocks(list(map(re.Match.group, found)))):
+            start_char, end_char = found[first].start(), found[end - 1].end()
             out.append(Mention(start_char, end_char, text[start_char:end_char], entities))
         return out
 
@@ -227,10 +227,14 @@ class EntityLinker:
         Returns:
             list[TokenMention]: Non-overlapping mentions in token order.
         """
+        return [TokenMention(*match) for match in self._match(self._blocks(tokens))]
+
+    def _blocks(self, tokens: Sequence[str]) -> list[str]:
+        """Each token's pieces as the automaton reads them (a raw piece of a text is a token too)."""
         blocks = list(map(self._token_blocks.get, tokens))
         if None in blocks:
             blocks = [self._token_block(token) if block is None else block for token, block in zip(tokens, blocks)]
-        return [TokenMention(*match) for match in self._match(blocks)]
+        return blocks
 
     def _token_block(self, token: str) -> str:
         """One token's pieces as the automaton reads them (memoized per linker: a corpus repeats its tokens)."""

@@ -93,6 +93,13 @@ def pieces_with_spans(text: str, fold: bool = False,
             yield _form(m.group(), piece, fold, acronyms), m.start(), m.end()
 
 
+def raw_pieces(text: str) -> list[re.Match]:
+    """Where ``text``'s pieces are, before normalization: each match's text, normalized alone
+    (:func:`pieces`, or :func:`cased_token_pieces` in capitals), is the piece
+    :func:`pieces_with_spans` gives at its span."""
+    return list(_PIECE_RE.finditer(text))
+
+
 def cased_token_pieces(token: str, fold: bool, acronyms: frozenset[str]) -> tuple[str, ...]:
     """:func:`pieces` of a token in capitals, its known acronym pieces marked."""
     return tuple(_form(raw, piece, fold, acronyms) for raw in _PIECE_RE.findall(token) if (piece := norm_piece(raw)))
