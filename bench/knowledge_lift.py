@@ -34,7 +34,9 @@ knowledge - shuffled on the same test examples: :mod:`pipelines.paired`) and
 ``report/``. Finished runs are kept, interrupted ones resumed, so rerunning
 continues; a run directory whose saved configuration differs from the grid's
 is refused, never silently reused. ``--floor`` adds the TF-IDF + logistic
-regression floor with and without the graph features (``bench/linear_floor.py``).
+regression floor with and without the graph features (``bench/linear_floor.py``),
+kept in the cell's ``linear_floor.json`` and computed again only when the
+cell's settings or the floor's code change.
 
 Run (CPU, reduced):  ``KGFT_DATA_MIRROR=/work/shared/data .venv/bin/python bench/knowledge_lift.py --grid cpu``
 Run (GPU, full):     ``.venv/bin/python bench/knowledge_lift.py --grid full --device auto``
@@ -310,11 +312,30 @@ def run_cell(grid: Grid, dataset: str, fraction: float, out: Path, embedding: Pa
                      "kgft_version": run_config.get("kgft_version")})
     cell = {"dataset": dataset, "fraction": fraction, "paired": compare_arms(dirs)}
     if floor:
-        from bench.linear_floor import floor as linear_floor
-
-        config = grid.train_config(dataset, fraction, "knowledge", embedding, device, threads)
-        cell["linear_floor"] = [linear_floor(config, config.seed + i) for i in range(grid.seeds)]
+        cell["linear_floor"] = cell_floor(grid.train_config(dataset, fraction, "knowledge", embedding, device, threads),
+                                          grid.seeds, cell_dir / "linear_floor.json")
     return rows, cell
+
+
+def cell_floor(config, seeds: int, path: Path) -> list[dict]:
+    """The linear floor of a cell, one result per seed (:mod:`bench.linear_floor`): read from ``path``
+    when it was computed there with the same settings and floor code, else computed and saved there."""
+    import hashlib
+
+    import bench.linear_floor as linear_floor
+    from pipelines.train_config import saved_settings
+
+    settings = {k: v for k, v in saved_settings(config.to_dict()).items() if k not in ("device", "threads")}
+    key = {"settings": json.loads(json.dumps(settings)), "seeds": seeds,
+           "code": hashlib.sha256(Path(linear_floor.__file__).read_bytes()).hexdigest()}
+    if path.is_file():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if {k: saved.get(k) for k in key} == key:
+            logger.info("%s: the linear floor of this cell, computed already", path)
+            return saved["results"]
+    results = [linear_floor.floor(config, config.seed + i) for i in range(seeds)]
+    write_json(path, {**key, "results": results})
+    return results
 
 
 def run_grid(grid: Grid, out: Path, cache: Path, device: str, threads: int | None, prepare_only: bool,
@@ -403,7 +424,7 @@ def run(args) -> None:
     out = args.out or Path("runs") / f"knowledge-lift-{grid.name}"
     cache = args.cache or out / "knowledge"
     if args.cell:
-        run_worker_cell(grid, args.cell, out, cache, args.device, args.threads)
+        run_worker_cell(grid, args.cell, out, cache, args.device, args.threads, args.floor)
         return
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
@@ -411,7 +432,8 @@ def run(args) -> None:
     if args.jobs > 1:
         workers = (args.jobs, [sys.executable, str(Path(__file__).resolve()), "--grid", args.grid, "--out", str(out),
                                "--cache", str(cache), "--device", args.device, "--seeds", str(grid.seeds), "--quiet",
-                               *(["--threads", str(args.threads)] if args.threads else [])])
+                               *(["--threads", str(args.threads)] if args.threads else []),
+                               *(["--floor"] if args.floor else [])])
     summary = run_grid(grid, out, cache, args.device, args.threads, args.prepare_only, args.floor, workers)
     if not args.prepare_only:
         from pipelines.report import report
@@ -423,11 +445,12 @@ def run(args) -> None:
               f"report in {out}/report/")
 
 
-def run_worker_cell(grid: Grid, cell: str, out: Path, cache: Path, device: str, threads: int | None) -> None:
-    """Train the runs of one cell (``DATASET:FRACTION``), a worker's share of ``--jobs``."""
+def run_worker_cell(grid: Grid, cell: str, out: Path, cache: Path, device: str, threads: int | None,
+                    floor: bool) -> None:
+    """Train the runs of one cell (``DATASET:FRACTION``) and fit its floor, a worker's share of ``--jobs``."""
     dataset, _, fraction = cell.rpartition(":")
     _, embedding, _ = grid.prepare(dataset, cache, device)
-    run_cell(grid, dataset, float(fraction), out, embedding, device, threads, floor=False)
+    run_cell(grid, dataset, float(fraction), out, embedding, device, threads, floor)
 
 
 if __name__ == "__main__":

@@ -54,3 +54,20 @@ run_workers([("a", 1.0), ("b", 1.0)], worker, 2, __import__("pathlib").Path({str
     for pid in workers:  # terminated and reaped by the study
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_cells_linear_floor_is_kept_and_computed_again_only_when_its_settings_change(tmp_path, monkeypatch):
+    import bench.linear_floor as linear_floor
+    from bench.knowledge_lift import cell_floor
+    from pipelines.train_config import TrainConfig
+
+    calls = []
+    monkeypatch.setattr(linear_floor, "floor", lambda config, seed: calls.append(seed) or {"tfidf": {"test": seed}})
+    config, path = TrainConfig().replace(dataset="mr", seed=3), tmp_path / "linear_floor.json"
+    assert cell_floor(config, 2, path) == [{"tfidf": {"test": 3}}, {"tfidf": {"test": 4}}] and calls == [3, 4]
+    assert cell_floor(config.replace(threads=2), 2, path) == [{"tfidf": {"test": 3}}, {"tfidf": {"test": 4}}]
+    assert calls == [3, 4]  # read back: the thread count is not a setting of the floor
+    cell_floor(config.replace(max_len=32), 2, path)
+    assert calls == [3, 4, 3, 4]  # another truncation: computed again
+    cell_floor(config.replace(max_len=32), 3, path)
+    assert calls == [3, 4, 3, 4, 3, 4, 5]  # another seed count
