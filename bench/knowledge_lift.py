@@ -449,6 +449,8 @@ def run_worker_cell(grid: Grid, cell: str, out: Path, cache: Path, device: str, 
                     floor: bool) -> None:
     """Train the runs of one cell (``DATASET:FRACTION``) and fit its floor, a worker's share of ``--jobs``."""
     dataset, _, fraction = cell.rpartition(":")
+    if dataset not in grid.datasets or fraction not in {repr(f) for f in grid.fractions}:
+        raise ConfigError(f"no cell {cell!r} in grid {grid.name}", hint="a cell is DATASET:FRACTION of the grid")
     _, embedding, _ = grid.prepare(dataset, cache, device)
     run_cell(grid, dataset, float(fraction), out, embedding, device, threads, floor)
 

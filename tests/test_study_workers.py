@@ -71,3 +71,13 @@ def test_a_cells_linear_floor_is_kept_and_computed_again_only_when_its_settings_
     assert calls == [3, 4, 3, 4]  # another truncation: computed again
     cell_floor(config.replace(max_len=32), 3, path)
     assert calls == [3, 4, 3, 4, 3, 4, 5]  # another seed count
+
+
+def test_a_worker_refuses_a_cell_its_grid_does_not_have(tmp_path, capsys):
+    from bench.knowledge_lift import main
+
+    assert main(["--grid", "cpu", "--out", str(tmp_path / "o"), "--cell", "mr:0.5", "--quiet"]) == 1
+    assert "error: no cell 'mr:0.5' in grid cpu" in capsys.readouterr().err
+    assert main(["--grid", "cpu", "--out", str(tmp_path / "o"), "--jobs", "0", "--quiet"]) == 1
+    assert "--jobs must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
