@@ -5,9 +5,9 @@ preferred terms (one per descriptor), links the Ohsumed training texts and
 prints coverage (the issue's reference: 99.8% of documents linked, about 10
 distinct descriptors each) and throughput, side by side with the reference:
 the same keys in one plain pyahocorasick automaton, each document normalized
-with the same function kgft's ``link(text)`` uses
-(:func:`kg.linking.normalize.pieces_with_spans`: case, accents, punctuation,
-acronyms) and matched with ``iter_long`` (leftmost-longest, non-overlapping).
+piece by piece as kgft normalizes it (:func:`kg.linking.normalize.norm_piece`
+and :func:`~kg.linking.normalize.piece_form`: case, accents, punctuation,
+acronyms, no memo) and matched with ``iter_long`` (non-overlapping longest matches).
 kgft's path is the one a knowledge run takes: ``Tokenizer.tokenize(text,
 keep_case=True)`` then ``EntityLinker.link_tokens``. Both run in
 this one process on one thread (linking is pure Python: "all threads" is the
@@ -57,9 +57,11 @@ class Reference:
 
     def block(self, text: str) -> str:
         """``text`` normalized as kgft normalizes it, each piece wrapped in spaces."""
-        from kg.linking.normalize import pieces_with_spans
+        from kg.linking.normalize import norm_piece, piece_form, raw_pieces
 
-        return "".join(f" {p} " for p, _, _ in pieces_with_spans(text, self.fold, self.acronyms))
+        fold, acronyms = self.fold, self.acronyms
+        return "".join(f" {piece_form(raw, piece, fold, acronyms)} " for m in raw_pieces(text)
+                       if (piece := norm_piece(raw := m.group())))
 
     def link(self, text: str) -> list[tuple[str, ...]]:
         """Entity tuples of the leftmost-longest matches in ``text``."""

@@ -18,21 +18,18 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+from kg.convert.namespaces import OWL, RDF, RDFS
 from kg.store_protocol import LABEL_PREDICATES
 
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-_OWL = "http://www.w3.org/2002/07/owl#"
-
-CLASS_TYPES = (_OWL + "Class", _RDFS + "Class")
+CLASS_TYPES = (OWL + "Class", RDFS + "Class")
 PROPERTY_TYPES = (
-    _RDF + "Property",
-    _OWL + "ObjectProperty",
-    _OWL + "DatatypeProperty",
-    _OWL + "AnnotationProperty",
+    RDF + "Property",
+    OWL + "ObjectProperty",
+    OWL + "DatatypeProperty",
+    OWL + "AnnotationProperty",
 )
-SCHEMA_NAMESPACES = (_RDF, _RDFS, _OWL)
-NAMED_INDIVIDUAL = _OWL + "NamedIndividual"
+SCHEMA_NAMESPACES = (RDF, RDFS, OWL)
+NAMED_INDIVIDUAL = OWL + "NamedIndividual"
 
 
 def _values(iris: Iterable[str]) -> str:

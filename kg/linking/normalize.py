@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterator
 
 SOFT = "-'\u2019/_\u2010\u2011\u2012\u2013\u2014"
 # letters/digits (with an optional possessive 's), or one mark that is not soft
@@ -71,38 +70,23 @@ def fold_plural(piece: str) -> str:
     return piece
 
 
-def _form(raw: str, piece: str, fold: bool, acronyms: frozenset[str]) -> str:
-    """How one text piece is matched: marked when written in capitals and a known acronym piece."""
+def piece_form(raw: str, piece: str, fold: bool, acronyms: frozenset[str]) -> str:
+    """How one text piece is matched: ``piece`` (:func:`norm_piece` of ``raw``) marked when ``raw``
+    is written in capitals and a known acronym piece, else plural-folded when ``fold``."""
     if acronyms and raw.isupper() and (marked := ACRONYM_MARK + piece) in acronyms:
         return marked
     return fold_plural(piece) if fold else piece
 
 
-def pieces_with_spans(text: str, fold: bool = False,
-                      acronyms: frozenset[str] = frozenset()) -> Iterator[tuple[str, int, int]]:
-    """Normalized pieces of ``text`` with their character offsets in ``text``.
-
-    Args:
-        text (str): Raw text (case kept, so acronyms can be told apart).
-        fold (bool): Fold plurals. (default: ``False``)
-        acronyms (frozenset[str]): Marked acronym pieces the linker holds (see :func:`is_acronym`).
-    """
-    for m in _PIECE_RE.finditer(text):
-        piece = norm_piece(m.group())
-        if piece:
-            yield _form(m.group(), piece, fold, acronyms), m.start(), m.end()
-
-
 def raw_pieces(text: str) -> list[re.Match]:
-    """Where ``text``'s pieces are, before normalization: each match's text, normalized alone
-    (:func:`pieces`, or :func:`cased_token_pieces` in capitals), is the piece
-    :func:`pieces_with_spans` gives at its span."""
+    """Where ``text``'s pieces are, before normalization: each match's text is one piece
+    (:func:`norm_piece`, then :func:`piece_form`; a match that normalizes to nothing is no piece)."""
     return list(_PIECE_RE.finditer(text))
 
 
 def cased_token_pieces(token: str, fold: bool, acronyms: frozenset[str]) -> tuple[str, ...]:
     """:func:`pieces` of a token in capitals, its known acronym pieces marked."""
-    return tuple(_form(raw, piece, fold, acronyms) for raw in _PIECE_RE.findall(token) if (piece := norm_piece(raw)))
+    return tuple(piece_form(raw, piece, fold, acronyms) for raw in _PIECE_RE.findall(token) if (piece := norm_piece(raw)))
 
 
 def pieces(text: str, fold: bool = False) -> list[str]:
