@@ -10,7 +10,7 @@ and :func:`~kg.linking.normalize.piece_form`: case, accents, punctuation,
 acronyms, no memo) and matched with ``iter_long`` (non-overlapping longest matches).
 kgft's path is the one a knowledge run takes: ``Tokenizer.tokenize(text,
 keep_case=True)`` then ``EntityLinker.link_tokens``. Both run in
-this one process on one thread (linking is pure Python: "all threads" is the
+this one process on one thread (neither uses a second one: "all threads" is the
 same figure), on the same documents, alternating, each timed in wall and CPU
 time; the agreement of their mentions is reported too. A breakdown (tokenizer
 alone, normalization alone, the automaton alone on normalized text) says what

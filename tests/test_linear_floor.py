@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
-pytest.importorskip("sklearn")
 
 
 def test_the_warm_started_c_grid_chooses_and_scores_as_fresh_fits_do():

@@ -1,11 +1,11 @@
 """Dictionary entity linker: ontology labels and synonyms matched in text.
 
 Labels are normalized into piece sequences (:mod:`kg.linking.normalize`) and
-put in one Aho-Corasick automaton (pyahocorasick) over piece strings, so a
-document is scanned once whatever the number of labels. Matches are
-multi-word, aligned to piece (hence word) boundaries, case-, accent- and
-punctuation-normalized; overlapping matches are resolved leftmost-longest into
-non-overlapping mentions. A label shared by several entities links to all of
+put in one Aho-Corasick automaton over piece strings (ahocorasick-rs, the Rust
+``aho-corasick`` crate, with leftmost-longest match semantics), so a document
+is scanned once whatever the number of labels and the automaton itself returns
+non-overlapping mentions. Matches are multi-word, aligned to piece (hence word)
+boundaries, case-, accent- and punctuation-normalized. A label shared by several entities links to all of
 them. Acronym labels (``ALL``, ``AIDS``) match only text written in capitals
 (:func:`kg.linking.normalize.is_acronym`): give the linker tokens with their case.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from itertools import accumulate
 from typing import Iterable, NamedTuple, Sequence
 
-import ahocorasick
+import ahocorasick_rs
 
 from core.errors import DataError
 from core.fsutil import read_json, write_json_atomic
@@ -88,14 +88,11 @@ class EntityLinker:
     def __post_init__(self) -> None:
         self._acronyms = frozenset(p for key in self.entries if ACRONYM_MARK in key
                                    for p in key.split(" ") if p.startswith(ACRONYM_MARK))
-        automaton = ahocorasick.Automaton()
         known: dict[str, str] = {}
-        for key, entities in self.entries.items():
-            block = "".join(known.setdefault(p, f" {p} ") for p in key.split(" "))
-            automaton.add_word(block, (len(block), entities))
-        if self.entries:
-            automaton.make_automaton()
-        self._automaton = automaton
+        blocks = ["".join(known.setdefault(p, f" {p} ") for p in key.split(" ")) for key in self.entries]
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            blocks, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest) if blocks else None
+        self._entities = list(self.entries.values())  # by the automaton's pattern index
         self._known_pieces = known
         self._token_blocks: dict[str, str] = {}
 
@@ -185,19 +182,14 @@ class EntityLinker:
     def _match(self, blocks: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
         """Leftmost-longest non-overlapping matches over units (pieces or tokens), each given as its
         pieces :meth:`_encode`-d: ``(first unit, end unit, entities)``."""
-        if not self.entries:
+        if self._automaton is None:
             return []
-        ends = list(accumulate(map(len, blocks)))
-        # one key per (start, size): ties never reach the entities
-        candidates = sorted((end_char + 1 - size, -size, entities)
-                            for end_char, (size, entities) in self._automaton.iter("".join(blocks)))
-        out = []
-        next_free = 0
-        for start, neg_size, entities in candidates:
-            if start >= next_free:
-                next_free = start - neg_size
-                out.append((bisect_right(ends, start), bisect_right(ends, next_free - 1) + 1, entities))
-        return out
+        found = self._automaton.find_matches_as_indexes("".join(blocks))
+        if not found:
+            return []
+        ends, entities = list(accumulate(map(len, blocks))), self._entities
+        return [(bisect_right(ends, start), bisect_right(ends, end - 1) + 1, entities[key])
+                for key, start, end in found]
 
     def link(self, text: str) -> list[Mention]:
         """Find entity mentions in raw text.
