@@ -119,6 +119,17 @@ def test_coverage_numbers_by_hand(linker):
     assert d["document_share"] == pytest.approx(2 / 3) and d["top_entities"][0] == [EX + "cat", 2]
 
 
+def test_a_pickled_linker_links_as_the_original_with_character_offsets_past_astral_characters():
+    import pickle
+
+    lk = EntityLinker.from_labels([("e:beta", "𝛽 cell"), ("e:cell", "cell"), ("e:delta", "Δ wave")], min_chars=1)
+    text = "𝛽𝛽 the 𝛽 cell, a Δ wave and one cell"
+    found = lk.link(text)
+    assert _surfaces(found) == [("𝛽 cell", ("e:beta",)), ("Δ wave", ("e:delta",)), ("cell", ("e:cell",))]
+    assert all(text[m.start:m.end] == m.surface for m in found)
+    assert pickle.loads(pickle.dumps(lk)).link(text) == found
+
+
 def test_empty_linker_links_nothing():
     assert EntityLinker.from_labels([]).link("anything at all") == []
 

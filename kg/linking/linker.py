@@ -96,6 +96,13 @@ class EntityLinker:
         self._known_pieces = known
         self._token_blocks: dict[str, str] = {}
 
+    def __getstate__(self) -> dict:
+        """Pickled as its entries and options (the automaton is rebuilt from them)."""
+        return {"entries": self.entries, "options": self.options}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
     def _encode(self, seq: Iterable[str]) -> str:
         """Pieces as the automaton reads them (:data:`_UNKNOWN_PIECE` for those no key holds)."""
         known = self._known_pieces
