@@ -84,7 +84,9 @@ def floor(config, seed: int) -> dict:
 
     from pipelines.train import load_data, load_knowledge, prepare_text
 
-    config = config.replace(seed=seed, seeds=1)
+    # the held-out splits stay the configuration's, as in the study's runs (bench/knowledge_lift.py)
+    config = config.replace(seed=seed, seeds=1, split_seed=config.data.split_seed
+                            if config.data.split_seed is not None else config.seed)
     dataset = load_data(config)
     with tempfile.TemporaryDirectory() as tmp:
         knowledge = load_knowledge(config, Path(tmp), True)

@@ -23,3 +23,25 @@ def test_the_warm_started_c_grid_chooses_and_scores_as_fresh_fits_do():
     assert got["C"] == fresh[best][1] and got["valid"] == pytest.approx(valid[best])
     assert got["test"] == pytest.approx(fresh[best][0].score(x["test"], y["test"]), abs=1 / 200)
     assert len(set(valid)) > 1  # the grid's choice matters on these data
+
+
+def test_every_seed_of_the_floor_reads_the_held_out_splits_of_its_configuration(monkeypatch):
+    import pipelines.train as train
+    from bench.linear_floor import floor
+    from pipelines.train_config import TrainConfig
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def loaded(config):
+        seen.append((config.seed, config.data.split_seed))
+        raise Stop
+
+    monkeypatch.setattr(train, "load_data", loaded)
+    for config, seed in ((TrainConfig().replace(dataset="mr", seed=0), 2),
+                         (TrainConfig().replace(dataset="mr", seed=0, split_seed=5), 1)):
+        with pytest.raises(Stop):
+            floor(config, seed)
+    assert seen == [(2, 0), (1, 5)]  # the seed draws the subsample; validation and test stay the run's
