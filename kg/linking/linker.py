@@ -5,9 +5,10 @@ put in one Aho-Corasick automaton over piece strings (ahocorasick-rs, the Rust
 ``aho-corasick`` crate, with leftmost-longest match semantics), so a document
 is scanned once whatever the number of labels and the automaton itself returns
 non-overlapping mentions. Matches are multi-word, aligned to piece (hence word)
-boundaries, case-, accent- and punctuation-normalized. A label shared by several entities links to all of
-them. Acronym labels (``ALL``, ``AIDS``) match only text written in capitals
-(:func:`kg.linking.normalize.is_acronym`): give the linker tokens with their case.
+boundaries, case-, accent- and punctuation-normalized. A label shared by
+several entities links to all of them. Acronym labels (``ALL``, ``AIDS``)
+match only text written in capitals (:func:`kg.linking.normalize.is_acronym`):
+give the linker tokens with their case.
 """
 
 from __future__ import annotations
