@@ -333,7 +333,7 @@ def cell_floor(config, seeds: int, path: Path) -> list[dict]:
         if {k: saved.get(k) for k in key} == key:
             logger.info("%s: the linear floor of this cell, computed already", path)
             return saved["results"]
-    results = [linear_floor.floor(config, config.seed + i) for i in range(seeds)]
+    results = linear_floor.floors(config, [config.seed + i for i in range(seeds)])
     write_json(path, {**key, "results": results})
     return results
 

@@ -45,3 +45,35 @@ def test_every_seed_of_the_floor_reads_the_held_out_splits_of_its_configuration(
         with pytest.raises(Stop):
             floor(config, seed)
     assert seen == [(2, 0), (1, 5)]  # the seed draws the subsample; validation and test stay the run's
+
+
+@pytest.fixture(scope="module")
+def toy_floor_config(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from cli import cli
+    from pipelines.train_config import TrainConfig
+    from tests.test_channel_cli import CUES, ONTOLOGY
+    from tests.toy_data import write_sentiment_csv
+
+    root = tmp_path_factory.mktemp("floor")
+    (root / "onto.ttl").write_text(ONTOLOGY)
+    res = CliRunner().invoke(cli, ["ontology", "import", str(root / "onto.ttl"), "--store", str(root / "store")])
+    assert res.exit_code == 0, res.output
+    data = write_sentiment_csv(root / "reviews.csv", CUES, 160)
+    return TrainConfig().replace(dataset=str(data), knowledge=str(root / "store"), device="cpu")
+
+
+@pytest.mark.parametrize("subsample", [False, True])
+def test_seeds_on_the_same_texts_fit_the_seed_free_arms_once_with_the_same_results(toy_floor_config, subsample,
+                                                                                    monkeypatch):
+    import bench.linear_floor as linear_floor
+
+    config = toy_floor_config.replace(train_fraction=0.5) if subsample else toy_floor_config
+    alone = [linear_floor.floor(config, seed) for seed in range(3)]  # each seed from scratch
+    fits = []
+    fit = linear_floor._fit
+    monkeypatch.setattr(linear_floor, "_fit", lambda *a: fits.append(len(a)) or fit(*a))
+    assert linear_floor.floors(config, range(3)) == alone
+    # a whole split: tfidf and tfidf+graph once, the shuffled arm per seed; a subsample: all three per seed
+    assert fits == ([2, 3, 3] * 3 if subsample else [2, 3, 3, 3, 3])

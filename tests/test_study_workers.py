@@ -62,7 +62,8 @@ def test_a_cells_linear_floor_is_kept_and_computed_again_only_when_its_settings_
     from pipelines.train_config import TrainConfig
 
     calls = []
-    monkeypatch.setattr(linear_floor, "floor", lambda config, seed: calls.append(seed) or {"tfidf": {"test": seed}})
+    monkeypatch.setattr(linear_floor, "floors",
+                        lambda config, seeds: [calls.append(seed) or {"tfidf": {"test": seed}} for seed in seeds])
     config, path = TrainConfig().replace(dataset="mr", seed=3), tmp_path / "linear_floor.json"
     assert cell_floor(config, 2, path) == [{"tfidf": {"test": 3}}, {"tfidf": {"test": 4}}] and calls == [3, 4]
     assert cell_floor(config.replace(threads=2), 2, path) == [{"tfidf": {"test": 3}}, {"tfidf": {"test": 4}}]
