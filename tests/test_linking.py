@@ -88,6 +88,18 @@ def test_a_token_of_several_pieces_and_a_word_no_label_holds(linker):
             TokenMention(5, 6, (EX + "neoplasm",))]
 
 
+def test_a_token_of_no_piece_beside_a_token_of_two_keeps_the_token_indexes(linker):
+    """Token ``-`` reads as no piece and ``Non-Hodgkin`` as two: as many characters as tokens, yet the
+    mentions after them still index the tokens."""
+    tokens = ["-", "Non-Hodgkin", "lymphoma", "cat", "lung"]
+    assert linker.link_tokens(tokens) == [TokenMention(1, 3, (EX + "nhl",)),
+                                          TokenMention(3, 4, (EX + "cat", EX + "feline")),
+                                          TokenMention(4, 5, (EX + "lung",))]
+    assert linker.link_tokens(tokens[1:]) == [TokenMention(0, 2, (EX + "nhl",)),
+                                              TokenMention(2, 3, (EX + "cat", EX + "feline")),
+                                              TokenMention(3, 4, (EX + "lung",))]
+
+
 def test_from_store_style_triples_and_round_trip(tmp_path, linker):
     triples = [(iri, "http://www.w3.org/2000/01/rdf-schema#label", label) for iri, label in LABELS]
     from_triples = EntityLinker.from_labels(triples)

@@ -1,8 +1,9 @@
 """Dictionary entity linker: ontology labels and synonyms matched in text.
 
 Labels are normalized into piece sequences (:mod:`kg.linking.normalize`) and
-put in one Aho-Corasick automaton over piece strings (ahocorasick-rs, the Rust
-``aho-corasick`` crate, with leftmost-longest match semantics), so a document
+put in one Aho-Corasick automaton that reads each distinct piece as one character
+(ahocorasick-rs, the Rust ``aho-corasick`` crate, with leftmost-longest match
+semantics), so a document
 is scanned once whatever the number of labels and the automaton itself returns
 non-overlapping mentions. Matches are multi-word, aligned to piece (hence word)
 boundaries, case-, accent- and punctuation-normalized. A label shared by
@@ -32,11 +33,21 @@ log = logging.getLogger(__name__)
 
 _FORMAT = "kgft-linker"
 _VERSION = 1
-#: The automaton reads each piece wrapped in spaces (``" a  b "``: a key only matches whole pieces,
-#: and adjacent matches never share a character); a piece no key holds reads as one ``\x00``.
+#: The automaton reads each piece a key holds as one character of its own (:func:`_piece_code`), so
+#: a key only matches whole pieces; a piece no key holds reads as ``\x00``.
 _UNKNOWN_PIECE = "\x00"
+#: Distinct pieces the keys of one linker may hold: one code point each, from U+0100, surrogates skipped.
+_MAX_PIECES = 0x110000 - 0x100 - 0x800
 #: Distinct tokens whose pieces a linker remembers (the memo starts over past it).
 _MAX_TOKEN_BLOCKS = 1 << 20
+
+
+def _piece_code(index: int) -> str:
+    """The character the automaton reads for the ``index``-th distinct piece of a linker's keys."""
+    if index >= _MAX_PIECES:
+        raise DataError(f"the labels hold more than {_MAX_PIECES:,} distinct words: too many for one linker")
+    code = 0x100 + index
+    return chr(code if code < 0xD800 else code + 0x800)
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,8 @@ class EntityLinker:
         self._acronyms = frozenset(p for key in self.entries if ACRONYM_MARK in key
                                    for p in key.split(" ") if p.startswith(ACRONYM_MARK))
         known: dict[str, str] = {}
-        blocks = ["".join(known.setdefault(p, f" {p} ") for p in key.split(" ")) for key in self.entries]
+        blocks = ["".join(known.get(p) or known.setdefault(p, _piece_code(len(known))) for p in key.split(" "))
+                  for key in self.entries]
         self._automaton = ahocorasick_rs.AhoCorasick(
             blocks, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest) if blocks else None
         self._entities = list(self.entries.values())  # by the automaton's pattern index
@@ -192,10 +204,14 @@ class EntityLinker:
         pieces :meth:`_encode`-d: ``(first unit, end unit, entities)``."""
         if self._automaton is None:
             return []
-        found = self._automaton.find_matches_as_indexes("".join(blocks))
+        text = "".join(blocks)
+        found = self._automaton.find_matches_as_indexes(text)
         if not found:
             return []
-        ends, entities = list(accumulate(map(len, blocks))), self._entities
+        entities = self._entities
+        if len(text) == len(blocks) and "" not in blocks:  # one character per unit: offsets are unit indexes
+            return [(start, end, entities[key]) for key, start, end in found]
+        ends = list(accumulate(map(len, blocks)))
         return [(bisect_right(ends, start), bisect_right(ends, end - 1) + 1, entities[key])
                 for key, start, end in found]
 
