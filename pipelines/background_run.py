@@ -1,0 +1,107 @@
+"""A training run in a process of its own, beside the caller's work (the main job's baseline).
+
+``kgft quickstart`` trains the baseline, which needs no knowledge, while the
+knowledge graph is embedded and the knowledge run trains: on a CPU with a core
+to spare the job then takes about the time of its longest chain, not of every
+step in turn. The run is the one :func:`pipelines.train.train` writes (so it
+resumes like any other); its metrics or its error come back to the caller.
+Stopping the caller (Ctrl-C, SIGTERM, an error) stops the run:
+:meth:`BackgroundRun.stop`.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import time
+from pathlib import Path
+
+from core.errors import KgftError
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a stopped run gets to save its checkpoint and exit before it is killed.
+STOP_GRACE_S = 30.0
+
+
+def fits_beside(config) -> bool:
+    """Whether a run of ``config`` can train beside another on this machine without slowing it.
+
+    Only on a CPU with at least twice the run's torch threads (``threads`` must be set: without
+    it torch takes every core in each process).
+    """
+    from model.train.distributed import resolve_device
+
+    return (bool(config.threads) and (os.cpu_count() or 1) >= 2 * int(config.threads)
+            and resolve_device(config.device).type == "cpu")
+
+
+def _train(config, path: str, conn) -> None:
+    """The spawned process: train, send back ``("ok", metrics, seconds)`` or the error."""
+    from core.progress import set_quiet
+    from kg.interrupt import terminate_as_interrupt
+    from pipelines.train import train
+
+    set_quiet(True)  # the caller's progress bars own the terminal
+    start = time.perf_counter()
+    with terminate_as_interrupt():
+        try:
+            conn.send(("ok", train(config, Path(path), resume=True).metrics, time.perf_counter() - start))
+        except KeyboardInterrupt:
+            conn.send(("interrupted", None, None))
+        except KgftError as exc:
+            try:
+                conn.send(("error", exc, None))
+            except (pickle.PicklingError, TypeError, AttributeError):
+                conn.send(("error", KgftError(exc.user_message()), None))
+
+
+class BackgroundRun:
+    """:func:`pipelines.train.train` of ``config`` into ``path``, with ``resume=True``, in a spawned process.
+
+    Args:
+        config: The run's :class:`pipelines.train_config.TrainConfig`.
+        path (Path or str): Its run directory.
+    """
+
+    def __init__(self, config, path: Path | str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe(duplex=False)
+        self.process = context.Process(target=_train, args=(config, str(path), child), name="kgft-run")
+        self.process.start()
+        child.close()
+        self.seconds: float | None = None
+        logger.info("training %s in process %d", path, self.process.pid)
+
+    def result(self) -> dict:
+        """Wait for the run; its metrics.
+
+        Raises:
+            KgftError: the run's own error, or the process ended without an answer.
+            KeyboardInterrupt: the run was interrupted.
+        """
+        try:
+            status, value, seconds = self._conn.recv()
+        except EOFError:
+            self.process.join()
+            raise KgftError(f"the training process ended without a result (exit code {self.process.exitcode})",
+                            hint="run `kgft train` with the same settings to see why") from None
+        self.process.join()
+        if status == "interrupted":
+            raise KeyboardInterrupt
+        if status == "error":
+            raise value
+        self.seconds = seconds
+        return value
+
+    def stop(self) -> None:
+        """Stop the run if it is still training (it saves its checkpoint first) and wait for it."""
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(STOP_GRACE_S)
+            if self.process.is_alive():
+                self.process.kill()
+        self.process.join()
+        self._conn.close()

@@ -1,0 +1,63 @@
+"""A training run in a process of its own (the main job's baseline beside its other steps)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from core.errors import DataError
+from pipelines.background_run import BackgroundRun, fits_beside
+from pipelines.train_config import TrainConfig
+from tests.toy_data import write_sentiment_csv
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _config(data, **changes):
+    return TrainConfig().replace(dataset=str(data), embedding_dim=8, hidden=8, batch_size=16, device="cpu",
+                                 threads=1, **{"epochs": 2, **changes})
+
+
+def test_a_run_in_its_own_process_ends_as_the_same_run_in_this_one(tmp_path):
+    from pipelines.train import train
+
+    data = write_sentiment_csv(tmp_path / "reviews.csv", {"pos": ["good"], "neg": ["bad"]}, 120)
+    background = BackgroundRun(_config(data), tmp_path / "beside")
+    here = train(_config(data), tmp_path / "here", resume=True).metrics
+    try:
+        assert background.result() == here
+    finally:
+        background.stop()
+    assert background.seconds > 0 and not background.process.is_alive()
+    saved = json.loads((tmp_path / "beside" / "metrics.json").read_text())
+    assert saved["accuracy"] == here["accuracy"]
+
+
+def test_the_runs_error_comes_back_as_itself(tmp_path):
+    background = BackgroundRun(_config(tmp_path / "missing.csv"), tmp_path / "run")
+    try:
+        with pytest.raises(DataError, match="missing.csv"):
+            background.result()
+    finally:
+        background.stop()
+
+
+def test_a_stopped_run_ends_its_process(tmp_path):
+    data = write_sentiment_csv(tmp_path / "reviews.csv", {"pos": ["good"], "neg": ["bad"]}, 2000)
+    background = BackgroundRun(_config(data, epochs=500, patience=500), tmp_path / "run")
+    time.sleep(1.0)
+    started = time.perf_counter()
+    background.stop()
+    assert not background.process.is_alive() and background.process.exitcode is not None
+    assert time.perf_counter() - started < 30
+
+
+def test_a_run_trains_beside_another_only_on_a_cpu_with_a_core_for_each(monkeypatch):
+    import pipelines.background_run as background_run
+
+    monkeypatch.setattr(background_run.os, "cpu_count", lambda: 2)
+    assert fits_beside(TrainConfig().replace(threads=1, device="cpu"))
+    assert not fits_beside(TrainConfig().replace(threads=2, device="cpu"))
+    assert not fits_beside(TrainConfig().replace(device="cpu"))  # no thread count: torch takes every core
