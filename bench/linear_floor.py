@@ -49,10 +49,10 @@ def _bag_matrix(docs, features: int):
     return csr_matrix((vals, (rows, cols)), shape=(len(docs), max(features, 1)))
 
 
-def _fit(words: dict, y: dict, graph: dict | None = None) -> dict:
+def _fit(words: dict, y: dict, graph: dict | None = None, c_grid: tuple = C_GRID) -> dict:
     """Test accuracy of the ``C`` (and graph scale) with the best validation accuracy.
 
-    ``C_GRID`` is fitted weakest penalty last, each fit warm-started from the previous one (the
+    ``c_grid`` is fitted weakest penalty last, each fit warm-started from the previous one (the
     same optima, in fewer iterations than fitting each ``C`` from zero).
     """
     from scipy.sparse import hstack
@@ -62,7 +62,7 @@ def _fit(words: dict, y: dict, graph: dict | None = None) -> dict:
     for scale in GRAPH_SCALES if graph is not None else (None,):
         x = words if graph is None else {s: hstack([words[s], scale * graph[s]]).tocsr() for s in words}
         model = LogisticRegression(max_iter=2000, warm_start=True)  # each C starts from the last C's solution
-        for c in C_GRID:
+        for c in sorted(c_grid):
             model.set_params(C=c).fit(x["train"], y["train"])
             score = model.score(x["valid"], y["valid"])
             if best is None or score > best[0]:
@@ -76,7 +76,7 @@ def _unigrams_and_bigrams(tokens: list[str]) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
-def floor(config, seed: int, fitted: dict | None = None) -> dict:
+def floor(config, seed: int, fitted: dict | None = None, c_grid: tuple = C_GRID) -> dict:
     """The three linear arms of one configuration and seed.
 
     Args:
@@ -85,6 +85,7 @@ def floor(config, seed: int, fitted: dict | None = None) -> dict:
         fitted (dict, optional): Results of earlier seeds by a digest of their texts and labels;
             a seed that reads the same texts takes its ``tfidf`` and ``tfidf+graph`` results from
             there (the same fits) and adds its own.
+        c_grid (tuple): The values of ``C`` offered to validation. (default: :data:`C_GRID`)
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -104,7 +105,7 @@ def floor(config, seed: int, fitted: dict | None = None) -> dict:
     vectorizer = TfidfVectorizer(analyzer=_unigrams_and_bigrams, min_df=2, sublinear_tf=True)
     words = {"train": vectorizer.fit_transform(tokens["train"])}
     words.update({s: vectorizer.transform(tokens[s]) for s in ("valid", "test")})
-    out = {"tfidf": same.get("tfidf") or _fit(words, y)}
+    out = {"tfidf": same.get("tfidf") or _fit(words, y, c_grid=c_grid)}
     for arm, shuffled in (("tfidf+graph", False), ("tfidf+shuffled", True)):
         if not shuffled and arm in same:
             out[arm] = same[arm]
@@ -112,15 +113,15 @@ def floor(config, seed: int, fitted: dict | None = None) -> dict:
         encoder = dataclasses.replace(prepared.channel, shuffled=shuffled).for_seed(seed, dataset.labels).encoder
         graph = {s: _bag_matrix([encoder.encode(t.position_entities, t.mention_entities, t.mention_negated)
                                  for t in prepared.linked[s]], encoder.bag_size) for s in splits}
-        out[arm] = _fit(words, y, graph)
+        out[arm] = _fit(words, y, graph, c_grid)
     same.update({arm: out[arm] for arm in ("tfidf", "tfidf+graph")})
     return out
 
 
-def floors(config, seeds) -> list[dict]:
+def floors(config, seeds, c_grid: tuple = C_GRID) -> list[dict]:
     """:func:`floor` for each of ``seeds``, seeds on the same texts sharing their seed-free fits."""
     fitted: dict = {}
-    return [floor(config, seed, fitted) for seed in seeds]
+    return [floor(config, seed, fitted, c_grid) for seed in seeds]
 
 
 def _digest(tokens: dict, labels: dict) -> str:
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-fraction", type=float, default=1.0)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-train", type=int, default=None)
+    parser.add_argument("--c-grid", type=float, nargs="+", default=list(C_GRID),
+                        help=f"values of C offered to validation (default: {' '.join(map(str, C_GRID))})")
     parser.add_argument("--config", type=Path, default=None,
                         help="a kgft train TOML whose data and linking settings to use (e.g. the main job's)")
     args = parser.parse_args(argv)
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     changes = {"max_train": args.max_train} if args.max_train else {}
     config = base.replace(dataset=args.dataset, knowledge=args.knowledge, train_fraction=args.train_fraction,
                           device="cpu", **changes)
-    results = floors(config, range(args.seeds))
+    results = floors(config, range(args.seeds), tuple(args.c_grid))
     print(json.dumps({"dataset": args.dataset, "train_fraction": args.train_fraction, "seeds": results}, indent=1))
     return 0
 
