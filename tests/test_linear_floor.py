@@ -23,6 +23,9 @@ def test_the_warm_started_c_grid_chooses_and_scores_as_fresh_fits_do():
     assert got["C"] == fresh[best][1] and got["valid"] == pytest.approx(valid[best])
     assert got["test"] == pytest.approx(fresh[best][0].score(x["test"], y["test"]), abs=1 / 200)
     assert len(set(valid)) > 1  # the grid's choice matters on these data
+    assert _fit(x, y, c_grid=(C_GRID[best],)) == got  # a grid of the chosen C alone: the same fit
+    wider = _fit(x, y, c_grid=(*C_GRID, 64.0, 256.0))
+    assert wider["C"] in (*C_GRID, 64.0, 256.0) and wider["valid"] >= got["valid"]
 
 
 def test_every_seed_of_the_floor_reads_the_held_out_splits_of_its_configuration(monkeypatch):
