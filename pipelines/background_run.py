@@ -29,13 +29,21 @@ STOP_GRACE_S = 30.0
 def fits_beside(config) -> bool:
     """Whether a run of ``config`` can train beside another on this machine without slowing it.
 
-    Only on a CPU with at least twice the run's torch threads (``threads`` must be set: without
+    Only on a CPU with at least twice the run's torch threads in cores this process may use (``threads`` must be set: without
     it torch takes every core in each process).
     """
     from model.train.distributed import resolve_device
 
-    return (bool(config.threads) and (os.cpu_count() or 1) >= 2 * int(config.threads)
+    return (bool(config.threads) and available_cores() >= 2 * int(config.threads)
             and resolve_device(config.device).type == "cpu")
+
+
+def available_cores() -> int:
+    """The cores this process may run on (``taskset`` and container CPU sets count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _train(config, path: str, conn) -> None:

@@ -57,7 +57,15 @@ def test_a_stopped_run_ends_its_process(tmp_path):
 def test_a_run_trains_beside_another_only_on_a_cpu_with_a_core_for_each(monkeypatch):
     import pipelines.background_run as background_run
 
-    monkeypatch.setattr(background_run.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(background_run, "available_cores", lambda: 2)
     assert fits_beside(TrainConfig().replace(threads=1, device="cpu"))
     assert not fits_beside(TrainConfig().replace(threads=2, device="cpu"))
     assert not fits_beside(TrainConfig().replace(device="cpu"))  # no thread count: torch takes every core
+
+
+def test_the_cores_a_process_may_use_are_its_affinity():
+    import os
+
+    from pipelines.background_run import available_cores
+
+    assert available_cores() == len(os.sched_getaffinity(0)) >= 1
