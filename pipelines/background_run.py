@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import time
 from pathlib import Path
 
@@ -29,8 +30,8 @@ STOP_GRACE_S = 30.0
 def fits_beside(config) -> bool:
     """Whether a run of ``config`` can train beside another on this machine without slowing it.
 
-    Only on a CPU with at least twice the run's torch threads in cores this process may use (``threads`` must be set: without
-    it torch takes every core in each process).
+    Only on a CPU, with at least twice the run's torch threads among the cores this process may
+    use (``threads`` must be set: without it torch takes every core in each process).
     """
     from model.train.distributed import resolve_device
 
@@ -47,11 +48,17 @@ def available_cores() -> int:
 
 
 def _train(config, path: str, conn) -> None:
-    """The spawned process: train, send back ``("ok", metrics, seconds)`` or the error."""
+    """The spawned process: train, send back ``("ok", metrics, seconds)`` or the error.
+
+    Ctrl-C in a terminal reaches every process of the job; this one leaves it to the caller, whose
+    :meth:`BackgroundRun.stop` then sends one SIGTERM (a second interrupt could cut short the
+    checkpoint the first one saves).
+    """
     from core.progress import set_quiet
     from kg.interrupt import terminate_as_interrupt
     from pipelines.train import train
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_quiet(True)  # the caller's progress bars own the terminal
     start = time.perf_counter()
     with terminate_as_interrupt():
@@ -112,4 +119,3 @@ class BackgroundRun:
             if self.process.is_alive():
                 self.process.kill()
         self.process.join()
-        self._conn.close()

@@ -54,6 +54,28 @@ def test_a_stopped_run_ends_its_process(tmp_path):
     assert time.perf_counter() - started < 30
 
 
+def test_ctrl_c_is_left_to_the_caller_whose_stop_saves_a_checkpoint(tmp_path):
+    import os
+    import signal
+
+    data = write_sentiment_csv(tmp_path / "reviews.csv", {"pos": ["good"], "neg": ["bad"]}, 2000)
+    background = BackgroundRun(_config(data, epochs=500, patience=500), tmp_path / "run")
+    checkpoint = tmp_path / "run" / "seed-0" / "checkpoint.pt"
+    try:
+        deadline = time.monotonic() + 120
+        while not checkpoint.is_file() and time.monotonic() < deadline:  # an epoch is over: training
+            time.sleep(0.1)
+        first = checkpoint.stat().st_mtime_ns
+        os.kill(background.process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends every process
+        time.sleep(1.0)
+        assert background.process.is_alive()
+    finally:
+        background.stop()
+    assert background.process.exitcode == 0 and checkpoint.stat().st_mtime_ns > first
+    with pytest.raises(KeyboardInterrupt):
+        background.result()
+
+
 def test_a_run_trains_beside_another_only_on_a_cpu_with_a_core_for_each(monkeypatch):
     import pipelines.background_run as background_run
 

@@ -3,9 +3,8 @@
 Labels are normalized into piece sequences (:mod:`kg.linking.normalize`) and
 put in one Aho-Corasick automaton that reads each distinct piece as one character
 (ahocorasick-rs, the Rust ``aho-corasick`` crate, with leftmost-longest match
-semantics), so a document
-is scanned once whatever the number of labels and the automaton itself returns
-non-overlapping mentions. Matches are multi-word, aligned to piece (hence word)
+semantics), so a document is scanned once whatever the number of labels and the
+automaton itself returns non-overlapping mentions. Matches are multi-word, aligned to piece (hence word)
 boundaries, case-, accent- and punctuation-normalized. A label shared by
 several entities links to all of them. Acronym labels (``ALL``, ``AIDS``)
 match only text written in capitals (:func:`kg.linking.normalize.is_acronym`):
