@@ -76,7 +76,8 @@ def test_seeds_on_the_same_texts_fit_the_seed_free_arms_once_with_the_same_resul
     alone = [linear_floor.floor(config, seed) for seed in range(3)]  # each seed from scratch
     fits = []
     fit = linear_floor._fit
-    monkeypatch.setattr(linear_floor, "_fit", lambda *a: fits.append(len(a)) or fit(*a))
+    monkeypatch.setattr(linear_floor, "_fit", lambda *a, **k: fits.append("graph" if len(a) > 2 else "words")
+                        or fit(*a, **k))
     assert linear_floor.floors(config, range(3)) == alone
     # a whole split: tfidf and tfidf+graph once, the shuffled arm per seed; a subsample: all three per seed
-    assert fits == ([2, 3, 3] * 3 if subsample else [2, 3, 3, 3, 3])
+    assert fits == (["words", "graph", "graph"] * 3 if subsample else ["words"] + ["graph"] * 4)
