@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cli import cli
-from tests.toy_data import write_sentiment_csv
+from tests.toy_data import import_store, write_sentiment_csv
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -36,10 +36,8 @@ def trained(tmp_path_factory):
     from click.testing import CliRunner
 
     root = tmp_path_factory.mktemp("channel")
-    (root / "onto.ttl").write_text(ONTOLOGY)
+    import_store(root, ONTOLOGY)
     runner = CliRunner()
-    res = runner.invoke(cli, ["ontology", "import", str(root / "onto.ttl"), "--store", str(root / "store")])
-    assert res.exit_code == 0, res.output
     data = write_sentiment_csv(root / "reviews.csv", CUES, 120)
     out = root / "run"
     res = runner.invoke(cli, ["train", "--dataset", str(data), "--knowledge", str(root / "store"), "--out", str(out),
@@ -151,9 +149,7 @@ def test_shuffled_control_and_channel_ablations_train(runner, trained, tmp_path)
 
 
 def test_expert_annotations_reach_linking_alignment_and_explanations(runner, tmp_path):
-    (tmp_path / "onto.ttl").write_text(ONTOLOGY)
-    store = tmp_path / "store"
-    assert runner.invoke(cli, ["ontology", "import", str(tmp_path / "onto.ttl"), "--store", str(store)]).exit_code == 0
+    store = import_store(tmp_path, ONTOLOGY)
     notes = tmp_path / "expert.tsv"
     notes.write_text("kind\tsubject\tobject\tauthor\n"
                      "link\ttop notch\thttp://example.org/great\tann\n"

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from cli import cli
+from tests.toy_data import import_store
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
@@ -75,10 +76,7 @@ def test_embed_on_cuda(runner, tmp_path):
 def test_knowledge_training_on_cuda_uses_bf16_autocast(runner, tmp_path):
     from model.classifier import BiLSTMClassifier
 
-    (tmp_path / "onto.ttl").write_text(ONTOLOGY)
-    store = tmp_path / "store"
-    result = runner.invoke(cli, ["ontology", "import", str(tmp_path / "onto.ttl"), "--store", str(store)])
-    assert result.exit_code == 0, result.output
+    store = import_store(tmp_path, ONTOLOGY)
     data = _write_csv(tmp_path / "reviews.csv")
     out = tmp_path / "train"
     logits = []  # (dtype, device) of every classifier forward: training and prediction

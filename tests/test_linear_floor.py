@@ -52,19 +52,14 @@ def test_every_seed_of_the_floor_reads_the_held_out_splits_of_its_configuration(
 
 @pytest.fixture(scope="module")
 def toy_floor_config(tmp_path_factory):
-    from click.testing import CliRunner
-
-    from cli import cli
     from pipelines.train_config import TrainConfig
     from tests.test_channel_cli import CUES, ONTOLOGY
-    from tests.toy_data import write_sentiment_csv
+    from tests.toy_data import import_store, write_sentiment_csv
 
     root = tmp_path_factory.mktemp("floor")
-    (root / "onto.ttl").write_text(ONTOLOGY)
-    res = CliRunner().invoke(cli, ["ontology", "import", str(root / "onto.ttl"), "--store", str(root / "store")])
-    assert res.exit_code == 0, res.output
+    store = import_store(root, ONTOLOGY)
     data = write_sentiment_csv(root / "reviews.csv", CUES, 160)
-    return TrainConfig().replace(dataset=str(data), knowledge=str(root / "store"), device="cpu")
+    return TrainConfig().replace(dataset=str(data), knowledge=str(store), device="cpu")
 
 
 @pytest.mark.parametrize("subsample", [False, True])

@@ -15,7 +15,7 @@ from core.errors import ModelError
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.knowledge import KnowledgeAugmentedClassifier
 from model.train import EncodedSplit, Trainer, TrainSettings
-from toy_data import POLARITY_ONTOLOGY, write_sentiment_csv
+from toy_data import POLARITY_ONTOLOGY, import_store, write_sentiment_csv
 
 CFG = ClassifierConfig(vocab_size=40, num_classes=2, embedding_dim=8, hidden=8, dropout=0.3)
 
@@ -160,13 +160,7 @@ def _write_csv(path, n=120, labels=("neg", "pos"), empty_row=None):
 
 @pytest.fixture(scope="module")
 def tiny_store(tmp_path_factory):
-    from click.testing import CliRunner
-
-    root = tmp_path_factory.mktemp("onto")
-    (root / "onto.ttl").write_text(ONTOLOGY)
-    res = CliRunner().invoke(cli, ["ontology", "import", str(root / "onto.ttl"), "--store", str(root / "store")])
-    assert res.exit_code == 0, res.output
-    return root / "store"
+    return import_store(tmp_path_factory.mktemp("onto"), ONTOLOGY)
 
 
 @pytest.mark.slow

@@ -78,3 +78,15 @@ def channel_classifier_config(**changes):
 
     return ClassifierConfig(**{"vocab_size": 40, "num_classes": 2, "embedding_dim": 8, "hidden": 8, "dropout": 0.3,
                                "channel": ChannelConfig(8, 6, 4, 4, 3).to_dict(), **changes})
+
+
+def import_store(root: Path, ontology: str) -> Path:
+    """Write ``ontology`` (Turtle) under ``root`` and import it with ``kgft ontology import`` into ``root/store``."""
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    (root / "onto.ttl").write_text(ontology)
+    res = CliRunner().invoke(cli, ["ontology", "import", str(root / "onto.ttl"), "--store", str(root / "store")])
+    assert res.exit_code == 0, res.output
+    return root / "store"
