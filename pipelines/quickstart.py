@@ -177,39 +177,11 @@ def _train_or_read(config, path: Path) -> dict:
     return train(config, run.path, resume=True).metrics
 
 
-def quickstart(out: Path | str, config_file: Path | str | None = None, overrides: dict | None = None) -> QuickstartResult:
-    """Run the main job into ``out``.
-
-    Args:
-        out (Path or str): Work directory (store, embedding, both training runs).
-        config_file (Path or str, optional): Training TOML; default ``pipelines/quickstart.toml`` (shipped in the package).
-        overrides (dict, optional): Options by flat name (``epochs``, ``max_train``,
-            :data:`pipelines.train_config.FLAT_KEYS`) that win over the file; ``None`` is not given.
-
-    Returns:
-        QuickstartResult: Saved as ``out/quickstart.json``.
-    """
-    import torch
-
-    from model.train import configure_cpu
+def _embed_and_train(config, store_dir: Path, embedding: Path, result: QuickstartResult, step: _Timer) -> None:
+    """The ``embed``, ``baseline`` and ``knowledge`` steps, the baseline beside the other two when it can."""
     from pipelines.knowledge import embed_store, is_embedding_run
 
-    start = time.perf_counter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    config = resolve_config(config_file or DEFAULT_CONFIG, overrides or {}).replace(knowledge=None, baseline=False)
-    configure_cpu()
-    if config.threads:
-        torch.set_num_threads(int(config.threads))
-    result = QuickstartResult(out)
-    step = _Timer(result)
-    with step("fetch"):
-        sources = fetch_sources()
-    with step("import"):
-        store_dir = build_store(sources, out)
-    with step("align"):
-        aligned = align_store(store_dir, out)
-    embedding = out / "embedding"
+    out = result.out
     with terminate_as_interrupt():  # SIGTERM too stops the baseline's process (finally below)
         background = _start_baseline(config, out)
         try:
@@ -227,6 +199,41 @@ def quickstart(out: Path | str, config_file: Path | str | None = None, overrides
         finally:
             if background is not None:
                 background.stop()
+
+
+def quickstart(out: Path | str, config_file: Path | str | None = None, overrides: dict | None = None) -> QuickstartResult:
+    """Run the main job into ``out``.
+
+    Args:
+        out (Path or str): Work directory (store, embedding, both training runs).
+        config_file (Path or str, optional): Training TOML; default ``pipelines/quickstart.toml`` (shipped in the package).
+        overrides (dict, optional): Options by flat name (``epochs``, ``max_train``,
+            :data:`pipelines.train_config.FLAT_KEYS`) that win over the file; ``None`` is not given.
+
+    Returns:
+        QuickstartResult: Saved as ``out/quickstart.json``.
+    """
+    import torch
+
+    from model.train import configure_cpu
+
+    start = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = resolve_config(config_file or DEFAULT_CONFIG, overrides or {}).replace(knowledge=None, baseline=False)
+    configure_cpu()
+    if config.threads:
+        torch.set_num_threads(int(config.threads))
+    result = QuickstartResult(out)
+    step = _Timer(result)
+    with step("fetch"):
+        sources = fetch_sources()
+    with step("import"):
+        store_dir = build_store(sources, out)
+    with step("align"):
+        aligned = align_store(store_dir, out)
+    embedding = out / "embedding"
+    _embed_and_train(config, store_dir, embedding, result, step)
     from pipelines.paired import compare, correctness
 
     result.comparison = compare(correctness(out / "knowledge"), correctness(out / "baseline")).to_dict()
