@@ -48,7 +48,7 @@ def available_cores() -> int:
 
 
 def _train(config, path: str, conn) -> None:
-    """The spawned process: train, send back ``("ok", metrics, seconds)`` or the error.
+    """The spawned process: train, send back ``("ok", metrics, seconds)`` or the exception.
 
     Ctrl-C in a terminal reaches every process of the job; this one leaves it to the caller, whose
     :meth:`BackgroundRun.stop` then sends one SIGTERM (a second interrupt could cut short the
@@ -66,11 +66,11 @@ def _train(config, path: str, conn) -> None:
             conn.send(("ok", train(config, Path(path), resume=True).metrics, time.perf_counter() - start))
         except KeyboardInterrupt:
             conn.send(("interrupted", None, None))
-        except KgftError as exc:
+        except Exception as exc:  # noqa: BLE001 - raised again by the caller, as it would be in one process
             try:
                 conn.send(("error", exc, None))
-            except (pickle.PicklingError, TypeError, AttributeError):
-                conn.send(("error", KgftError(exc.user_message()), None))
+            except (pickle.PicklingError, TypeError, AttributeError):  # an exception that does not pickle
+                conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}"), None))
 
 
 class BackgroundRun:
@@ -94,7 +94,8 @@ class BackgroundRun:
         """Wait for the run; its metrics.
 
         Raises:
-            KgftError: the run's own error, or the process ended without an answer.
+            Exception: the run's own exception (a :class:`~core.errors.KgftError` for bad input).
+            KgftError: the process ended without an answer.
             KeyboardInterrupt: the run was interrupted.
         """
         try:

@@ -91,3 +91,45 @@ def test_the_cores_a_process_may_use_are_its_affinity():
     from pipelines.background_run import available_cores
 
     assert available_cores() == len(os.sched_getaffinity(0)) >= 1
+
+
+class _Sent:
+    """A stand-in for the pipe's sending end: keeps what is sent, pickled as a pipe would."""
+
+    def __init__(self):
+        self.items = []
+
+    def send(self, item):
+        import pickle
+
+        self.items.append(pickle.loads(pickle.dumps(item)))
+
+
+def test_any_exception_of_the_run_is_sent_back_as_itself_or_as_its_text(monkeypatch):
+    import signal
+    import threading
+
+    import pipelines.background_run as background_run
+    import pipelines.train as train_module
+
+    class Unpicklable(Exception):
+        def __reduce__(self):
+            raise TypeError("cannot pickle")
+
+    import core.progress
+
+    monkeypatch.setattr(core.progress, "_QUIET", core.progress._QUIET)  # _train silences progress bars
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        for error, expected in ((ValueError("bad value"), ValueError), (Unpicklable("odd"), RuntimeError)):
+            def failing(*_args, error=error, **_kwargs):
+                raise error
+
+            monkeypatch.setattr(train_module, "train", failing)
+            sent = _Sent()
+            background_run._train(None, "unused", sent)
+            (status, value, _), = sent.items
+            assert status == "error" and type(value) is expected and str(error) in str(value)
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
