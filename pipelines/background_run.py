@@ -6,7 +6,8 @@ to spare the job then takes about the time of its longest chain, not of every
 step in turn. The run is the one :func:`pipelines.train.train` writes (so it
 resumes like any other); its metrics or its error come back to the caller.
 Stopping the caller (Ctrl-C, SIGTERM, an error) stops the run:
-:meth:`BackgroundRun.stop`.
+:meth:`BackgroundRun.stop`; a caller killed outright stops it too (the run
+watches for its parent). A stopped run saves its checkpoint first.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a stopped run gets to save its checkpoint and exit before it is killed.
 STOP_GRACE_S = 30.0
+#: Seconds between a run's checks that the process which started it is still there.
+ORPHAN_POLL_S = 1.0
 
 
 def fits_beside(config) -> bool:
@@ -47,12 +51,24 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _train(config, path: str, conn) -> None:
+def _stop_when_orphaned(parent: int) -> None:
+    """Watch, on a daemon thread, for the end of process ``parent``; then SIGTERM this process."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_POLL_S)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="kgft-orphan-watch", daemon=True).start()
+
+
+def _train(config, path: str, conn, parent: int | None = None) -> None:
     """The spawned process: train, send back ``("ok", metrics, seconds)`` or the exception.
 
     Ctrl-C in a terminal reaches every process of the job; this one leaves it to the caller, whose
     :meth:`BackgroundRun.stop` then sends one SIGTERM (a second interrupt could cut short the
-    checkpoint the first one saves).
+    checkpoint the first one saves). A caller killed outright (SIGKILL) cannot: with ``parent``
+    (its process id) the run sends itself that SIGTERM once its parent is gone.
     """
     from core.progress import set_quiet
     from kg.interrupt import terminate_as_interrupt
@@ -60,6 +76,8 @@ def _train(config, path: str, conn) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_quiet(True)  # the caller's progress bars own the terminal
+    if parent is not None:
+        _stop_when_orphaned(parent)
     start = time.perf_counter()
     with terminate_as_interrupt():
         try:
@@ -84,7 +102,7 @@ class BackgroundRun:
     def __init__(self, config, path: Path | str) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe(duplex=False)
-        self.process = context.Process(target=_train, args=(config, str(path), child), name="kgft-run")
+        self.process = context.Process(target=_train, args=(config, str(path), child, os.getpid()), name="kgft-run")
         self.process.start()
         child.close()
         self.seconds: float | None = None

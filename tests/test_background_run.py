@@ -133,3 +133,49 @@ def test_any_exception_of_the_run_is_sent_back_as_itself_or_as_its_text(monkeypa
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, previous)
+
+
+def test_a_run_whose_caller_is_killed_outright_saves_its_checkpoint_and_ends(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data = write_sentiment_csv(tmp_path / "reviews.csv", {"pos": ["good"], "neg": ["bad"]}, 2000)
+    checkpoint = tmp_path / "run" / "seed-0" / "checkpoint.pt"
+    caller = subprocess.Popen([sys.executable, "-c", f"""
+import sys, time
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+from pipelines.background_run import BackgroundRun
+from pipelines.train_config import TrainConfig
+config = TrainConfig().replace(dataset={str(data)!r}, embedding_dim=8, hidden=8, batch_size=16, device="cpu",
+                               threads=1, epochs=500, patience=500)
+print(BackgroundRun(config, {str(tmp_path / "run")!r}).process.pid, flush=True)
+time.sleep(600)
+"""], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(caller.stdout.readline())
+        deadline = time.monotonic() + 120
+        while not checkpoint.is_file() and time.monotonic() < deadline:  # an epoch is over: training
+            time.sleep(0.1)
+        first = checkpoint.stat().st_mtime_ns
+    finally:
+        caller.kill()
+        caller.wait()
+    deadline = time.monotonic() + 60
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(child)
+    assert checkpoint.stat().st_mtime_ns > first  # saved on the way out
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    from pathlib import Path
+
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "\nState:\tZ" not in status.read_text()
+    except FileNotFoundError:
+        return False
