@@ -265,18 +265,11 @@ def compare_arms(runs: dict[str, list[Path]]) -> dict:
 
 
 def _finished_or_trained(run_dir: Path, config) -> tuple[dict, dict]:
-    """The metrics and saved configuration of a run: read when finished, else trained (or resumed)."""
-    from pipelines.train import train
+    """The metrics and saved configuration of a run whose directory holds no other configuration."""
+    from pipelines.train import finished_or_trained
 
     check_same_config(run_dir, config)
-    run = RunDir(run_dir)
-    if run.is_finished():
-        logger.info("%s: done already", run_dir)
-        return (json.loads(run.metrics.read_text(encoding="utf-8")),
-                json.loads(run.config.read_text(encoding="utf-8")))
-    logger.info("training %s", run_dir)
-    result = train(config, run_dir, resume=True)
-    return result.metrics, result.config
+    return finished_or_trained(config, run_dir)
 
 
 def arm_runs(grid: Grid, dataset: str, fraction: float, arm: str, cell_dir: Path, embedding: Path, device: str,

@@ -13,7 +13,6 @@ whole load all-or-nothing under an import journal.
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from kg.interrupt import shielded
 from kg.lexical_forms import form_quads, form_quads_of_lines
+from core.cores import available_cores
 from core.progress import progress
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 8 << 20
 #: Threads loading N-Triples chunks concurrently (Oxigraph's loader releases the GIL,
 #: so a second core shortens a load; see BENCHMARKS.md).
-LOAD_THREADS = max(1, min(4, os.cpu_count() or 1))
+LOAD_THREADS = max(1, min(4, available_cores()))
 
 
 def _bulk_load(store, text: bytes, format) -> int:

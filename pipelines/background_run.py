@@ -21,6 +21,7 @@ import threading
 import time
 from pathlib import Path
 
+from core.cores import available_cores
 from core.errors import KgftError
 
 logger = logging.getLogger(__name__)
@@ -41,14 +42,6 @@ def fits_beside(config) -> bool:
 
     return (bool(config.threads) and available_cores() >= 2 * int(config.threads)
             and resolve_device(config.device).type == "cpu")
-
-
-def available_cores() -> int:
-    """The cores this process may run on (``taskset`` and container CPU sets count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _stop_when_orphaned(parent: int) -> None:

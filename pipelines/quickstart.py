@@ -167,19 +167,10 @@ def _start_baseline(config, out: Path) -> BackgroundRun | None:
     return BackgroundRun(config, out / "baseline")
 
 
-def _train_or_read(config, path: Path) -> dict:
-    """The metrics of the run in ``path``: read when it is finished, else trained (resuming)."""
-    from pipelines.train import train
-
-    run = RunDir(path)
-    if run.is_finished():
-        return json.loads(run.metrics.read_text(encoding="utf-8"))
-    return train(config, run.path, resume=True).metrics
-
-
 def _embed_and_train(config, store_dir: Path, embedding: Path, result: QuickstartResult, step: _Timer) -> None:
     """The ``embed``, ``baseline`` and ``knowledge`` steps, the baseline beside the other two when it can."""
     from pipelines.knowledge import embed_store, is_embedding_run
+    from pipelines.train import finished_or_trained
 
     out = result.out
     with terminate_as_interrupt():  # SIGTERM too stops the baseline's process (finally below)
@@ -190,9 +181,10 @@ def _embed_and_train(config, store_dir: Path, embedding: Path, result: Quickstar
                     embed_store(store_dir, embedding, config.kge_config())
             if background is None:
                 with step("baseline"):
-                    result.runs["baseline"] = _train_or_read(config, out / "baseline")
+                    result.runs["baseline"] = finished_or_trained(config, out / "baseline")[0]
             with step("knowledge"):
-                result.runs["knowledge"] = _train_or_read(config.replace(knowledge=str(embedding)), out / "knowledge")
+                result.runs["knowledge"] = finished_or_trained(config.replace(knowledge=str(embedding)),
+                                                               out / "knowledge")[0]
             if background is not None:
                 result.runs["baseline"] = background.result()
                 result.steps["baseline"] = round(background.seconds, 1)

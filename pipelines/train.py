@@ -363,3 +363,15 @@ def train(config: TrainConfig, out: Path | str, resume: bool = False, on_epoch_e
         return result
     finally:
         shutdown_distributed()
+
+
+def finished_or_trained(config: TrainConfig, out: Path | str) -> tuple[dict, dict]:
+    """The metrics and saved configuration of the run in ``out``: read back when it is finished,
+    else trained (resuming from its checkpoint when it has one)."""
+    run = RunDir(Path(out))
+    if run.is_finished():
+        logger.info("%s: finished already", out)
+        return (json.loads(run.metrics.read_text(encoding="utf-8")),
+                json.loads(run.config.read_text(encoding="utf-8")))
+    result = train(config, out, resume=True)
+    return result.metrics, result.config

@@ -88,7 +88,7 @@ def test_a_run_trains_beside_another_only_on_a_cpu_with_a_core_for_each(monkeypa
 def test_the_cores_a_process_may_use_are_its_affinity():
     import os
 
-    from pipelines.background_run import available_cores
+    from core.cores import available_cores
 
     assert available_cores() == len(os.sched_getaffinity(0)) >= 1
 

@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Iterator
 
+from core.cores import available_cores
 from kg.neo4j_store.schema import IMPORT_LABEL
 from kg.parse import file_sha256
 from kg.store_protocol import ImportResult
@@ -83,7 +83,7 @@ def _validation(path: Path, fmt: str, base_iri: str | None) -> Future:
     """The validation pass of ``path`` (see :mod:`kg.parse`), running in the background."""
     from kg.parse import validate
 
-    if path.stat().st_size >= PROCESS_VALIDATION_BYTES and (os.cpu_count() or 1) > 1:
+    if path.stat().st_size >= PROCESS_VALIDATION_BYTES and available_cores() > 1:
         from kg.validate_worker import validate_in_child
 
         return _in_background(validate_in_child, path, fmt, base_iri)
