@@ -141,19 +141,22 @@ class BiLSTMClassifier(nn.Module):
         inputs = self.embedding_dropout(embedded)
         if inputs.device.type == "cpu" and self.config.layers == 1:
             states, final = padded_bilstm(self.lstm, inputs, cpu_lengths)
-            if self.config.pooling == "last":
-                return final
         else:
-            packed = pack_padded_sequence(inputs, cpu_lengths, batch_first=True, enforce_sorted=False)
-            output, (h_n, _) = self.lstm(packed)
-            if self.config.pooling == "last":
-                # h_n: [layers * 2, batch, hidden]; the last two rows are the top layer's fwd/bwd states.
-                return torch.cat([h_n[-2], h_n[-1]], dim=-1)
-            states, _ = pad_packed_sequence(output, batch_first=True)  # [batch, max length, 2 * hidden]
+            states, final = self._packed(inputs, cpu_lengths)
+        if self.config.pooling == "last":
+            return final
         mask = (torch.arange(states.shape[1]) < cpu_lengths.unsqueeze(1)).to(states.device).unsqueeze(-1)
         if self.config.pooling == "max":
             return states.masked_fill(~mask, float("-inf")).amax(dim=1)
         return (states * mask).sum(dim=1) / lengths.to(states.device, states.dtype).unsqueeze(1)
+
+    def _packed(self, inputs: torch.Tensor, cpu_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The LSTM over packed sequences: ``[batch, max length, 2 * hidden]`` outputs and the
+        top layer's final forward and backward states, ``[batch, 2 * hidden]``."""
+        packed = pack_padded_sequence(inputs, cpu_lengths, batch_first=True, enforce_sorted=False)
+        output, (h_n, _) = self.lstm(packed)
+        # h_n: [layers * 2, batch, hidden]; the last two rows are the top layer's fwd/bwd states.
+        return pad_packed_sequence(output, batch_first=True)[0], torch.cat([h_n[-2], h_n[-1]], dim=-1)
 
     def embed(self, tokens: torch.Tensor, channel: ChannelBatch | None = None) -> torch.Tensor:
         """``[batch, time, input_dim]``: word embeddings, beside concept vectors with a channel.
