@@ -243,18 +243,24 @@ class EmbeddedStore:
     def _journaled(self, source: Path) -> Iterator[None]:
         """Make the bulk writes inside all-or-nothing under an import journal (:mod:`kg.import_journal`)."""
         journal = ImportJournal(self.directory)
-        with shielded():
-            journal.begin(self.oxigraph, source)
+        begun = False
         try:
+            with shielded():  # a signal during the checkpoint is raised when it is done: rolled back below
+                journal.begin(self.oxigraph, source)
+                begun = True
             yield
             self.oxigraph.flush()
         except BaseException as exc:
             traceback.clear_frames(exc.__traceback__)  # finished frames' locals may hold the store open
-            with shielded():
-                self._roll_back(journal)
+            if begun:
+                with shielded():
+                    self._roll_back(journal)
             raise
-        with shielded():
-            journal.commit()
+        try:
+            with shielded():
+                journal.commit()
+        except KeyboardInterrupt:  # arrived while committing: the import is whole, so it stands
+            log.warning("interrupted while committing the import of %s: it is complete", source)
 
     def _roll_back(self, journal: ImportJournal) -> None:
         """Swap the store for the journal's rollback copy and reopen it (the exclusive lock is kept)."""

@@ -4,9 +4,10 @@ Python turns Ctrl-C (SIGINT) into ``KeyboardInterrupt``, so ``except``/``finally
 blocks run; SIGTERM (sent by ``timeout``, systemd, container runtimes) and
 SIGHUP end the process at once by default. Inside :func:`terminate_as_interrupt`
 they raise ``KeyboardInterrupt`` too, so that an import can roll back.
-:func:`shielded` ignores all three while a rollback or commit runs. Both only
-act on the main thread (the only one Python delivers signals to); elsewhere
-they do nothing.
+:func:`shielded` holds all three back while a checkpoint, rollback or commit
+runs and delivers the first one when it ends, so a Ctrl-C is never lost. Both
+only act on the main thread (the only one Python delivers signals to);
+elsewhere they do nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ def terminate_as_interrupt():
     return _handling(_raise_interrupt, _TERMINATE)
 
 
-def shielded():
-    """Context manager: SIGINT, SIGTERM and SIGHUP are ignored inside (keep it short)."""
-    return _handling(signal.SIG_IGN, (signal.SIGINT, *_TERMINATE))
+@contextmanager
+def shielded() -> Iterator[None]:
+    """Context manager: SIGINT, SIGTERM and SIGHUP wait until the block ends (keep it short).
+
+    The first that arrived is then raised again, so the handler outside the block acts on it
+    (``KeyboardInterrupt`` for Ctrl-C and, inside :func:`terminate_as_interrupt`, SIGTERM).
+    """
+    held: list[int] = []
+    try:
+        with _handling(lambda signum, frame: held.append(signum), (signal.SIGINT, *_TERMINATE)):
+            yield
+    finally:
+        if held:
+            signal.raise_signal(held[0])

@@ -138,6 +138,26 @@ def test_classifier_reads_concepts_beside_words_and_starts_from_the_vote():
     assert torch.allclose(model.channel.concept_vectors(ids), expected)
 
 
+def test_token_vectors_and_penalty_equal_their_direct_computation():
+    """Only linked positions are computed; the result is each token's mean over its non-zero slots."""
+    torch.manual_seed(0)
+    from model.knowledge.channel import KnowledgeChannel
+
+    channel = KnowledgeChannel(ChannelConfig(9, 5, 4, 3, 3), 2, torch.randn(9, 5))
+    with torch.no_grad():
+        channel.residual.weight.normal_()
+    concepts = torch.tensor([[[0, 0, 0], [3, 1, 0], [8, 0, 0]], [[2, 5, 7], [0, 0, 0], [3, 3, 0]]])
+    vectors = channel.concept_vectors(concepts)  # [B, T, S, d], zeros at padding
+    count = (concepts != 0).sum(-1, keepdim=True).clamp_min(1)
+    torch.testing.assert_close(channel.token_vectors(concepts), vectors.sum(2) / count)
+    rows = torch.tensor([1, 2, 3, 5, 7, 8])
+    assert channel.penalty(concepts).item() == pytest.approx(channel.residual.weight[rows].pow(2).sum(-1).mean().item())
+    nothing = torch.zeros(2, 4, 3, dtype=torch.long)
+    assert channel.token_vectors(nothing).abs().sum().item() == 0.0
+    assert channel.token_vectors(nothing).shape == (2, 4, 4)
+    assert channel.penalty(nothing).item() == 0.0
+
+
 def test_channel_options_are_validated():
     from core.errors import ConfigError
 

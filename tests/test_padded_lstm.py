@@ -14,10 +14,10 @@ def _packed(lstm, x, lengths):
     return states, torch.cat([h_n[0], h_n[1]], dim=-1)
 
 
-@pytest.mark.parametrize("lengths", [[5, 2, 7, 1, 7], [7, 7, 7]])
-def test_same_outputs_final_states_and_gradients_as_packed(lengths):
+@pytest.mark.parametrize("lengths,bias", [([5, 2, 7, 1, 7], True), ([7, 7, 7], True), ([3, 7, 1], False)])
+def test_same_outputs_final_states_and_gradients_as_packed(lengths, bias):
     torch.manual_seed(0)
-    lstm = nn.LSTM(4, 3, batch_first=True, bidirectional=True)
+    lstm = nn.LSTM(4, 3, batch_first=True, bidirectional=True, bias=bias)
     lengths = torch.tensor(lengths)
     x = torch.randn(len(lengths), 7, 4)
     mask = (torch.arange(7) < lengths.unsqueeze(1)).unsqueeze(-1)

@@ -117,11 +117,18 @@ class KnowledgeChannel(nn.Module):
         return vectors * (ids != 0).unsqueeze(-1).to(vectors.dtype)
 
     def token_vectors(self, concepts: torch.Tensor) -> torch.Tensor:
-        """``[B, T, concept_dim]``: mean concept vector of each token (zeros where none)."""
-        unique, inverse = torch.unique(concepts, return_inverse=True)
-        vectors = self.concept_vectors(unique)[inverse]  # [B, T, S, d]
-        mask = (concepts != 0).unsqueeze(-1).to(vectors.dtype)
-        return (vectors * mask).sum(2) / mask.sum(2).clamp_min(1.0)
+        """``[B, T, concept_dim]``: mean concept vector of each token (zeros where none).
+
+        Only the positions that carry concepts are computed (each distinct concept once).
+        """
+        batch, steps, slots = concepts.shape
+        at, ids = _linked(concepts)
+        # a leading 0 makes padding the first distinct id, whatever the batch holds
+        unique, inverse = torch.unique(torch.cat([ids.new_zeros(1), ids.reshape(-1)]), return_inverse=True)
+        table = self.concept_vectors(unique)
+        means = nn.functional.embedding_bag(inverse[1:].view(-1, slots), table, mode="mean", padding_idx=0)
+        out = means.new_zeros(batch * steps, means.shape[1]).index_copy(0, at, means)
+        return out.view(batch, steps, -1)
 
     def bag_logits(self, batch: ChannelBatch) -> torch.Tensor:
         """``[B, classes]`` logits of the bag of ancestors."""
@@ -129,8 +136,17 @@ class KnowledgeChannel(nn.Module):
 
     def penalty(self, concepts: torch.Tensor) -> torch.Tensor:
         """Mean squared residual norm of the concepts in ``concepts`` (their distance from the graph)."""
-        rows = self.residual_row[torch.unique(concepts)]
-        rows = rows[rows != 0]
+        used = torch.zeros(self.residual.num_embeddings, dtype=torch.bool, device=concepts.device)
+        used[self.residual_row[_linked(concepts)[1].reshape(-1)]] = True
+        rows = used[1:].nonzero().squeeze(1) + 1
         if rows.numel() == 0:
             return self.residual.weight.sum() * 0.0
         return self.residual(rows).pow(2).sum(-1).mean()
+
+
+def _linked(concepts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flat positions ``[N]`` of the tokens of ``concepts`` (``[B, T, slots]``) that carry any, and
+    their ``[N, slots]`` ids."""
+    flat = concepts.reshape(-1, concepts.shape[-1])
+    at = (flat != 0).any(1).nonzero().squeeze(1)
+    return at, flat[at]
