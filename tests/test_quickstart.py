@@ -57,3 +57,19 @@ def test_the_main_job_trains_both_arms_and_a_rerun_reads_them_back(mirror, tmp_p
     again = quickstart(out, config_file)  # every step's output is there: read back, nothing trained
     assert again.runs == first.runs and again.comparison == first.comparison
     assert again.steps["baseline"] < 5 and again.steps["knowledge"] < 5
+
+
+def test_the_table_gives_the_mean_and_spread_over_seeds(tmp_path):
+    from pipelines.quickstart import QuickstartResult
+
+    def run(acc, std, seeds):
+        return {"accuracy": acc, "accuracy_std": std, "macro_f1": acc, "macro_f1_std": std, "seeds": seeds}
+
+    comparison = {"diff": 0.01, "ci_low": -0.002, "ci_high": 0.02, "examples": 300, "seeds": 3, "mcnemar_p": 0.2}
+    three = QuickstartResult(tmp_path, {"baseline": run(0.8, 0.004, 3), "knowledge": run(0.81, 0.002, 3)},
+                             comparison=comparison).table()
+    assert "mean ± std of 3 seeds" in three and "0.8000 ± 0.0040" in three and "0.8100 ± 0.0020" in three
+    assert "over 300 test reviews x 3 seeds" in three
+    one = QuickstartResult(tmp_path, {"baseline": run(0.8, 0.0, 1), "knowledge": run(0.81, 0.0, 1)},
+                           comparison={**comparison, "seeds": 1}).table()
+    assert "±" not in one and "seeds" not in one
