@@ -67,19 +67,20 @@ class QuickstartResult:
 
     def table(self) -> str:
         """Baseline versus knowledge, side by side (mean ± standard deviation over the seeds)."""
-        seeds = self.runs["baseline"].get("seeds", 1)
+        b, k = self.runs["baseline"], self.runs["knowledge"]
+        seeds = b.get("seeds", 1)
         title = "IMDB test" + (f", mean ± std of {seeds} seeds" if seeds > 1 else "")
         lines = [f"{title:<32}{'baseline':>18}{'knowledge':>18}{'diff':>10}"]
         for key in ("accuracy", "macro_f1"):
-            b, k = self.runs["baseline"], self.runs["knowledge"]
             cells = [f"{r[key]:.4f}" + (f" ± {r[key + '_std']:.4f}" if seeds > 1 else "") for r in (b, k)]
             lines.append(f"{key:<32}{cells[0]:>18}{cells[1]:>18}{k[key] - b[key]:>+10.4f}")
         if self.comparison:
             c = self.comparison
-            over = f"{c['examples']} test reviews" + (f" x {c['seeds']} seeds" if c.get("seeds", 1) > 1 else "")
+            paired = c.get("seeds", 1) > 1
             lines.append(f"knowledge - baseline accuracy {c['diff']:+.4f}, 95% CI {c['ci_low']:+.4f} .. "
-                         f"{c['ci_high']:+.4f} (paired bootstrap over {over}), "
-                         f"McNemar p={c['mcnemar_p']:.2g}" + (" (first seeds)" if c.get("seeds", 1) > 1 else ""))
+                         f"{c['ci_high']:+.4f} (paired bootstrap over {c['examples']} test reviews"
+                         + (f" x {c['seeds']} seeds" if paired else "") + f"), McNemar p={c['mcnemar_p']:.2g}"
+                         + (" (first seeds)" if paired else ""))
         cov = self.knowledge.get("coverage") or {}
         if cov:
             lines.append(f"linked: {cov['document_share']:.1%} of reviews, {cov['token_share']:.1%} of tokens, "
