@@ -11,7 +11,7 @@ import torch
 
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.knowledge.channel import ChannelConfig
-from model.knowledge.channel_inputs import ChannelEncoder, collate_channel
+from model.knowledge.channel_inputs import ChannelDoc, ChannelEncoder, collate_channel
 from model.knowledge.hierarchy import ConceptHierarchy
 from pipelines.knowledge_channel import ChannelOptions, ChannelSpec, align_classes, build_channel_spec
 from toy_data import channel_classifier_config, channel_split
@@ -64,6 +64,18 @@ def test_bag_counts_each_ancestor_once_per_mention():
     assert batch.concepts.shape == (2, 4, 3)
     assert batch.concepts[0, :3, 0].tolist() == [6, 5, 4] and batch.concepts[1].sum() == 0
     assert batch.bag_offsets.tolist() == [0, 3]
+
+
+def test_collate_pads_each_text_and_drops_concepts_past_the_batch_length():
+    docs = [ChannelDoc(np.array([0, 2, 5]), np.array([[1, 2], [3, 0], [4, 4]]), np.array([7]), np.array([0.5], np.float32)),
+            ChannelDoc(np.zeros(0, np.int64), np.zeros((0, 2), np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)),
+            ChannelDoc(np.array([3]), np.array([[9, 8]]), np.array([1, 2]), np.array([1.0, 2.0], np.float32))]
+    batch = collate_channel(docs, length=4, slots=2)
+    expected = torch.zeros(3, 4, 2, dtype=torch.long)
+    expected[0, 0], expected[0, 2], expected[2, 3] = torch.tensor([1, 2]), torch.tensor([3, 0]), torch.tensor([9, 8])
+    assert torch.equal(batch.concepts, expected)  # position 5 lies past the 4 tokens: dropped
+    assert batch.bag_ids.tolist() == [7, 1, 2] and batch.bag_offsets.tolist() == [0, 1, 1]
+    assert batch.bag_weights.tolist() == [0.5, 1.0, 2.0]
 
 
 def _spec(shuffled: bool) -> ChannelSpec:

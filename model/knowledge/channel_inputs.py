@@ -156,15 +156,16 @@ def collate_channel(docs: Sequence[ChannelDoc], length: int, slots: int) -> Chan
         length (int): Padded token length ``T`` of the batch.
         slots (int): Concept ids per token.
     """
-    concepts = torch.zeros(len(docs), length, slots, dtype=torch.long)
-    offsets, start = [], 0
-    for row, doc in enumerate(docs):
-        keep = doc.positions < length
-        if keep.any():
-            concepts[row, torch.from_numpy(doc.positions[keep])] = torch.from_numpy(doc.slots[keep])
-        offsets.append(start)
-        start += len(doc.bag_ids)
+    concepts = np.zeros((len(docs) * length, slots), dtype=np.int64)
+    sizes = np.array([len(d.bag_ids) for d in docs], dtype=np.int64)
+    if docs:  # every text's linked positions at once
+        positions = np.concatenate([d.positions for d in docs])
+        rows = np.repeat(np.arange(len(docs)), [len(d.positions) for d in docs])
+        keep = positions < length
+        ids = np.concatenate([d.slots.reshape(-1, slots) for d in docs])
+        concepts[rows[keep] * length + positions[keep]] = ids[keep]
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if docs else sizes
     ids = np.concatenate([d.bag_ids for d in docs]) if docs else np.zeros(0, np.int64)
     weights = np.concatenate([d.bag_weights for d in docs]) if docs else np.zeros(0, np.float32)
-    return ChannelBatch(concepts, torch.from_numpy(ids), torch.tensor(offsets, dtype=torch.long),
-                        torch.from_numpy(weights))
+    return ChannelBatch(torch.from_numpy(concepts).view(len(docs), length, slots), torch.from_numpy(ids),
+                        torch.from_numpy(offsets.astype(np.int64)), torch.from_numpy(weights))

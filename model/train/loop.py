@@ -6,7 +6,8 @@ One :class:`Trainer` trains one model (one seed) into one directory:
   optimizer, RNG states, early-stopping state, fingerprints;
 * ``best.pt``: the classifier weights of the best validation epoch.
 
-Batch orders are a pure function of ``(seed, epoch)`` and the RNG states are
+AdamW is torch's fused implementation (one pass over each parameter per step,
+on CPU as on CUDA). Batch orders are a pure function of ``(seed, epoch)`` and the RNG states are
 restored on resume, so on CPU an interrupted and resumed run ends with the
 same weights and metrics as an uninterrupted one.
 """
@@ -153,7 +154,7 @@ class Trainer:
         self.wide_first = settings.wide_first and freeze_wide(model.classifier)
         self.wide_logits: torch.Tensor | None = None  # out-of-fold wide logits of the training examples
         self.optimizer = torch.optim.AdamW(_param_groups(model, settings), lr=settings.lr,
-                                           weight_decay=settings.weight_decay)
+                                           weight_decay=settings.weight_decay, fused=True)
         if self.ctx.distributed:
             find_unused = model.joint is not None or (model.projection is not None and model.projection.linear is not None)
             ids = [device.index] if device.type == "cuda" else None
