@@ -8,12 +8,23 @@ for ~30% of the tokens, a bag of ancestors beside the head, its penalty);
 optionally ``--joint`` with a TransE loss. Runs alternate; the report gives
 each kind's median epoch. Prints tokens/s and the ratio to the baseline.
 
+``--runs BASELINE.toml KNOWLEDGE.toml`` measures real runs instead, as a user
+meets them: whole ``kgft train`` processes of the two configurations (a
+baseline and a knowledge run on the same data), one after the other,
+``--repeats`` times each, alternating; the report gives the median of each
+configuration's epochs (from its ``metrics.json``) and their ratio.
+
     .venv/bin/python bench/train_overhead.py [--docs 1024] [--length 200] [--repeats 3] [--joint]
+    .venv/bin/python bench/train_overhead.py --runs BASELINE.toml KNOWLEDGE.toml [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -105,6 +116,28 @@ def report(times: dict[str, list[tuple[float, float]]]) -> None:
         print(f"{kind:10} epoch {sec:7.2f} s  {tps:9.0f} tokens/s  ratio vs baseline {sec / base:5.3f}")
 
 
+def run_epochs(config: str, out: Path) -> list[float]:
+    """Epoch seconds of one whole ``kgft train --config config`` process (every seed's epochs)."""
+    kgft = str(Path(sys.executable).with_name("kgft"))
+    subprocess.run([kgft, "train", "--config", config, "--out", str(out), "-q"], check=True)
+    return [h["seconds"] for m in sorted(out.glob("seed-*/metrics.json"))
+            for h in json.loads(m.read_text(encoding="utf-8"))["fit"]["history"] if h.get("epoch", 0) >= 1]
+
+
+def compare_runs(baseline: str, knowledge: str, repeats: int) -> None:
+    """Alternate whole runs of the two configurations; print each one's median epoch and the ratio."""
+    epochs: dict[str, list[float]] = {"baseline": [], "knowledge": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(repeats):
+            for kind, config in (("baseline", baseline), ("knowledge", knowledge)):
+                epochs[kind] += run_epochs(config, Path(tmp) / f"{kind}-{k}")
+    medians = {kind: statistics.median(v) for kind, v in epochs.items()}
+    for kind, v in epochs.items():
+        print(f"{kind:10} median epoch {medians[kind]:6.2f} s over {len(v)} epochs "
+              f"(min {min(v):.2f}, max {max(v):.2f})")
+    print(f"ratio knowledge / baseline {medians['knowledge'] / medians['baseline']:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1024)
@@ -116,7 +149,12 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=64, help="embedding and hidden size")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--joint", action="store_true", help="also time --joint (TransE loss per step)")
+    parser.add_argument("--runs", nargs=2, metavar=("BASELINE", "KNOWLEDGE"),
+                        help="time whole kgft train runs of these two configuration files instead")
     args = parser.parse_args()
+    if args.runs:
+        compare_runs(*args.runs, args.repeats)
+        return
     from core.progress import set_quiet
     from model.train import configure_cpu
 
