@@ -8,14 +8,14 @@ for ~30% of the tokens, a bag of ancestors beside the head, its penalty);
 optionally ``--joint`` with a TransE loss. Runs alternate; the report gives
 each kind's median epoch. Prints tokens/s and the ratio to the baseline.
 
-``--runs BASELINE.toml KNOWLEDGE.toml`` measures real runs instead, as a user
-meets them: whole ``kgft train`` processes of the two configurations (a
-baseline and a knowledge run on the same data), one after the other,
-``--repeats`` times each, alternating; the report gives the median of each
-configuration's epochs (from its ``metrics.json``) and their ratio.
+``--runs CONFIG [kgft train options]`` measures real runs instead, as a user
+meets them: whole ``kgft train --config CONFIG`` processes with the options
+given after it, once with ``--baseline`` and once without (the knowledge run),
+alternating, ``--repeats`` times each; the report gives the median of each
+arm's epochs (from its ``metrics.json``) and their ratio.
 
     .venv/bin/python bench/train_overhead.py [--docs 1024] [--length 200] [--repeats 3] [--joint]
-    .venv/bin/python bench/train_overhead.py --runs BASELINE.toml KNOWLEDGE.toml [--repeats 3]
+    .venv/bin/python bench/train_overhead.py --repeats 2 --runs pipelines/quickstart.toml --knowledge runs/main/embedding --seeds 1
 """
 
 from __future__ import annotations
@@ -116,25 +116,30 @@ def report(times: dict[str, list[tuple[float, float]]]) -> None:
         print(f"{kind:10} epoch {sec:7.2f} s  {tps:9.0f} tokens/s  ratio vs baseline {sec / base:5.3f}")
 
 
-def run_epochs(config: str, out: Path) -> list[float]:
-    """Epoch seconds of one whole ``kgft train --config config`` process (every seed's epochs)."""
+def run_epochs(arm: str, options: list[str], out: Path) -> list[float]:
+    """Epoch seconds of one whole ``kgft train`` process with ``options`` (every seed's epochs), a run
+    of kind ``arm``."""
     kgft = str(Path(sys.executable).with_name("kgft"))
-    subprocess.run([kgft, "train", "--config", config, "--out", str(out), "-q"], check=True)
+    subprocess.run([kgft, "train", *options, "--out", str(out), "-q"], check=True)
+    kind = json.loads((out / "config.json").read_text(encoding="utf-8"))["kind"]
+    if kind != arm:
+        raise SystemExit(f"the {arm} arm trained a {kind} run: give the knowledge with --knowledge or in CONFIG")
     return [h["seconds"] for m in sorted(out.glob("seed-*/metrics.json"))
             for h in json.loads(m.read_text(encoding="utf-8"))["fit"]["history"] if h.get("epoch", 0) >= 1]
 
 
-def compare_runs(baseline: str, knowledge: str, repeats: int) -> None:
-    """Alternate whole runs of the two configurations; print each one's median epoch and the ratio."""
-    epochs: dict[str, list[float]] = {"baseline": [], "knowledge": []}
+def compare_runs(config: str, options: list[str], repeats: int) -> None:
+    """Alternate whole baseline and knowledge runs of ``config`` (plus ``options``); print each arm's
+    median epoch and the ratio."""
+    arms = {"baseline": ["--config", config, *options, "--baseline"], "knowledge": ["--config", config, *options]}
+    epochs: dict[str, list[float]] = {arm: [] for arm in arms}
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(repeats):
-            for kind, config in (("baseline", baseline), ("knowledge", knowledge)):
-                epochs[kind] += run_epochs(config, Path(tmp) / f"{kind}-{k}")
-    medians = {kind: statistics.median(v) for kind, v in epochs.items()}
-    for kind, v in epochs.items():
-        print(f"{kind:10} median epoch {medians[kind]:6.2f} s over {len(v)} epochs "
-              f"(min {min(v):.2f}, max {max(v):.2f})")
+            for arm, args in arms.items():
+                epochs[arm] += run_epochs(arm, args, Path(tmp) / f"{arm}-{k}")
+    medians = {arm: statistics.median(v) for arm, v in epochs.items()}
+    for arm, v in epochs.items():
+        print(f"{arm:10} median epoch {medians[arm]:6.2f} s over {len(v)} epochs (min {min(v):.2f}, max {max(v):.2f})")
     print(f"ratio knowledge / baseline {medians['knowledge'] / medians['baseline']:.3f}")
 
 
@@ -149,12 +154,14 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=64, help="embedding and hidden size")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--joint", action="store_true", help="also time --joint (TransE loss per step)")
-    parser.add_argument("--runs", nargs=2, metavar=("BASELINE", "KNOWLEDGE"),
-                        help="time whole kgft train runs of these two configuration files instead")
-    args = parser.parse_args()
+    parser.add_argument("--runs", metavar="CONFIG", help="time whole kgft train runs of this configuration "
+                        "instead, with and without --baseline; further options go to kgft train")
+    args, options = parser.parse_known_args()
     if args.runs:
-        compare_runs(*args.runs, args.repeats)
+        compare_runs(args.runs, options, args.repeats)
         return
+    if options:
+        parser.error(f"unrecognized arguments: {' '.join(options)}")
     from core.progress import set_quiet
     from model.train import configure_cpu
 
