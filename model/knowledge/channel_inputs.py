@@ -162,8 +162,8 @@ def collate_channel(docs: Sequence[ChannelDoc], length: int, slots: int) -> Chan
         positions = np.concatenate([d.positions for d in docs])
         rows = np.repeat(np.arange(len(docs)), [len(d.positions) for d in docs])
         keep = positions < length
-        ids = np.concatenate([d.slots.reshape(-1, slots) for d in docs])
-        concepts[rows[keep] * length + positions[keep]] = ids[keep]
+        slot_ids = np.concatenate([d.slots.reshape(-1, slots) for d in docs])
+        concepts[rows[keep] * length + positions[keep]] = slot_ids[keep]
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if docs else sizes
     ids = np.concatenate([d.bag_ids for d in docs]) if docs else np.zeros(0, np.int64)
     weights = np.concatenate([d.bag_weights for d in docs]) if docs else np.zeros(0, np.float32)

@@ -7,9 +7,9 @@ One :class:`Trainer` trains one model (one seed) into one directory:
 * ``best.pt``: the classifier weights of the best validation epoch.
 
 AdamW is torch's fused implementation (one pass over each parameter per step,
-on CPU as on CUDA). Batch orders are a pure function of ``(seed, epoch)`` and the RNG states are
-restored on resume, so on CPU an interrupted and resumed run ends with the
-same weights and metrics as an uninterrupted one.
+on CPU as on CUDA). Batch orders are a pure function of ``(seed, epoch)`` and
+the RNG states are restored on resume, so on CPU an interrupted and resumed run
+ends with the same weights and metrics as an uninterrupted one.
 """
 
 from __future__ import annotations
