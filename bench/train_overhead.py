@@ -36,6 +36,7 @@ from model.knowledge import JointKGELoss, KnowledgeAugmentedClassifier, Knowledg
 from model.knowledge.channel import ChannelConfig
 from model.knowledge.channel_inputs import ChannelDoc
 from model.train import EncodedSplit, Trainer, TrainSettings
+from pipelines.run_dir import RunDir
 
 SLOTS = 4
 BAG_FEATURES = 2000
@@ -121,11 +122,14 @@ def run_epochs(arm: str, options: list[str], out: Path) -> list[float]:
     of kind ``arm``."""
     kgft = str(Path(sys.executable).with_name("kgft"))
     subprocess.run([kgft, "train", *options, "--out", str(out), "-q"], check=True)
-    kind = json.loads((out / "config.json").read_text(encoding="utf-8"))["kind"]
+    run = RunDir(out)
+    kind = run.read_config()["kind"]
     if kind != arm:
         raise SystemExit(f"the {arm} arm trained a {kind} run: give the knowledge with --knowledge or in CONFIG")
-    return [h["seconds"] for m in sorted(out.glob("seed-*/metrics.json"))
-            for h in json.loads(m.read_text(encoding="utf-8"))["fit"]["history"] if h.get("epoch", 0) >= 1]
+    seeds = [s["seed"] for s in json.loads(run.metrics.read_text(encoding="utf-8"))["per_seed"]]
+    return [h["seconds"] for seed in seeds
+            for h in json.loads(run.seed(seed).metrics.read_text(encoding="utf-8"))["fit"]["history"]
+            if h.get("epoch", 0) >= 1]
 
 
 def compare_runs(config: str, options: list[str], repeats: int) -> None:
