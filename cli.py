@@ -11,6 +11,8 @@ inside the commands so that ``kgft --help`` stays instant.
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from commands.annotate import annotate
@@ -43,8 +45,15 @@ for command in (data, neo4j_group, ontology, annotate, query, embed, train_cmd, 
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="kgft")
+    """Console-script entry point.
+
+    Once the command has ended (its data written or rolled back, its error reported), Ctrl-C is
+    ignored: arriving while the interpreter shuts down, it would only print a traceback.
+    """
+    try:
+        cli(prog_name="kgft")
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -54,3 +54,17 @@ def test_groups_present(runner):
     result = runner.invoke(cli, ["--help"])
     for group in ("data", "neo4j"):
         assert group in result.output
+
+
+def test_ctrl_c_while_the_interpreter_exits_prints_no_traceback():
+    # The command has ended when its atexit hooks run; a SIGINT then (simulated by a hook sending
+    # one) must neither print a KeyboardInterrupt traceback nor change the exit status.
+    code = (
+        "import atexit, os, signal, sys, time; import cli;"
+        "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.2)));"
+        "sys.argv = ['kgft', '--version']; cli.main()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("kgft, version"), out.stdout
+    assert "KeyboardInterrupt" not in out.stderr and "Traceback" not in out.stderr, out.stderr
