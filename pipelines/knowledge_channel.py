@@ -48,7 +48,7 @@ class ChannelOptions:
 
     Args:
         enabled (bool): Build the channel for knowledge runs. (default: ``True``)
-        concept_dim (int): Concept vector size beside each word embedding. (default: ``32``)
+        concept_dim (int): Concept vector size beside each word embedding. (default: ``16``)
         slots (int): Concepts per token (the linked ones, then ancestors nearest first). (default: ``4``)
         max_entities (int): Entities of an ambiguous mention used. (default: ``4``)
         ancestor_depth (int): Parent hops followed. (default: ``10``)
@@ -66,7 +66,7 @@ class ChannelOptions:
     """
 
     enabled: bool = True
-    concept_dim: int = 32
+    concept_dim: int = 16
     slots: int = 4
     max_entities: int = 4
     ancestor_depth: int = 10

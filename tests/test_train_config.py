@@ -40,7 +40,7 @@ num_negatives = 8
 negatives = "uniform"
 
 [channel]
-concept_dim = 16
+concept_dim = 24
 """
 
 FLAT = """
@@ -62,7 +62,7 @@ embed_negatives = 8
 embed_sampling = "uniform"
 
 [channel]
-concept_dim = 16
+concept_dim = 24
 """
 
 #: Every field of the flat TrainConfig before it had parts (older TOML files and runs' config.json).
@@ -86,7 +86,7 @@ def test_nested_tables_reach_their_parts(tmp_path):
     kge = config.kge_config()
     assert (kge.model, kge.dim, kge.num_negatives, kge.negatives, kge.device, kge.eval_every) == \
         ("distmult", 32, 8, "uniform", "cpu", config.embed.epochs)
-    assert config.channel.concept_dim == 16 and config.seeds == 2
+    assert config.channel.concept_dim == 24 and config.seeds == 2
     assert config.data.loader_options()["test_fraction"] == 0.3
     assert config.optim.settings(seed=5, channel_lr_scale=2.0).epochs == 3
 
