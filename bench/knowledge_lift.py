@@ -89,6 +89,10 @@ SOURCES = {
 }
 DATASET_KNOWLEDGE = {"ohsumed": "mesh2017", "mr": "sentiment", "imdb": "sentiment"}
 SECTIONS = {"study", "knowledge", "train", "datasets", "sources"}
+#: Prefixes of the run settings (by dotted name) the linear floor does not read: a floor computed
+#: under other values of them is read back (:func:`cell_floor`).
+FLOOR_IGNORES = ("model.", "optim.", "embed.", "channel.concept_dim", "channel.vote", "channel.reg",
+                 "channel.lr_scale", "channel.init")
 
 
 @dataclass
@@ -310,19 +314,27 @@ def run_cell(grid: Grid, dataset: str, fraction: float, out: Path, embedding: Pa
     return rows, cell
 
 
+def _floor_settings(settings: dict) -> dict:
+    """The settings of a run (by dotted name) that its cell's linear floor reads: not the thread
+    count and device, nor those of the BiLSTM, its optimizer, the KGE or the channel's vectors."""
+    return {k: v for k, v in settings.items()
+            if k not in ("device", "threads") and not k.startswith(FLOOR_IGNORES)}
+
+
 def cell_floor(config, seeds: int, path: Path) -> list[dict]:
     """The linear floor of a cell, one result per seed (:mod:`bench.linear_floor`): read from ``path``
-    when it was computed there with the same settings and floor code, else computed and saved there."""
+    when it was computed there with the same settings (those it reads) and floor code, else computed
+    and saved there."""
     import hashlib
 
     import bench.linear_floor as linear_floor
     from pipelines.train_config import saved_settings
 
-    settings = {k: v for k, v in saved_settings(config.to_dict()).items() if k not in ("device", "threads")}
-    key = {"settings": json.loads(json.dumps(settings)), "seeds": seeds,
+    key = {"settings": json.loads(json.dumps(_floor_settings(saved_settings(config.to_dict())))), "seeds": seeds,
            "code": hashlib.sha256(Path(linear_floor.__file__).read_bytes()).hexdigest()}
     if path.is_file():
         saved = json.loads(path.read_text(encoding="utf-8"))
+        saved["settings"] = _floor_settings(saved.get("settings", {}))
         if {k: saved.get(k) for k in key} == key:
             logger.info("%s: the linear floor of this cell, computed already", path)
             return saved["results"]

@@ -68,6 +68,8 @@ def test_a_cells_linear_floor_is_kept_and_computed_again_only_when_its_settings_
     assert cell_floor(config, 2, path) == [{"tfidf": {"test": 3}}, {"tfidf": {"test": 4}}] and calls == [3, 4]
     assert cell_floor(config.replace(threads=2), 2, path) == [{"tfidf": {"test": 3}}, {"tfidf": {"test": 4}}]
     assert calls == [3, 4]  # read back: the thread count is not a setting of the floor
+    cell_floor(config.replace(channel_concept_dim=8, hidden=16, epochs=1), 2, path)
+    assert calls == [3, 4]  # nor the channel's vectors, the BiLSTM's or its optimizer's
     cell_floor(config.replace(max_len=32), 2, path)
     assert calls == [3, 4, 3, 4]  # another truncation: computed again
     cell_floor(config.replace(max_len=32), 3, path)
