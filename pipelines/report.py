@@ -2,7 +2,7 @@
 
 :func:`report` is a thin orchestrator::
 
-    find_runs → load_run (each) → aggregate (dataset × fraction × arm)
+    find_runs → load_run (each) → separate_training_caps → aggregate (dataset × fraction × arm)
       → study checks (targets, lift, shuffled control) → ReportResult.save
 
 A *run* is a ``kgft train`` directory: ``config.json`` (``kind`` =
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from core.errors import DataError
@@ -217,6 +217,37 @@ def aggregate(records: list[RunRecord]) -> list[Cell]:
     return cells
 
 
+def _training_cap(record: RunRecord) -> int | None:
+    """The cap of ``record``'s whole training split (``data.max_train`` over the fraction; ``None``: none)."""
+    cap = record.train.get("data.max_train")
+    return None if cap is None else round(cap / record.fraction)
+
+
+def dataset_name(label: str) -> str:
+    """The dataset's name in a cell's label (:func:`separate_training_caps`)."""
+    return label.split(" (", 1)[0]
+
+
+def separate_training_caps(records: list[RunRecord]) -> list[RunRecord]:
+    """Label the runs of a dataset that caps its training split at several sizes apart.
+
+    A study can train on one dataset capped at two sizes (IMDB at 2,500 and at 6,000 reviews);
+    pooled under the dataset's name, a fraction's runs of both would make one cell. Where a
+    dataset's runs have more than one cap, each run's dataset becomes ``NAME (cap N)`` (``NAME
+    (all)`` without a cap); other runs keep their name.
+    """
+    caps: dict[str, set] = {}
+    for rec in records:
+        caps.setdefault(rec.dataset, set()).add(_training_cap(rec))
+    out = []
+    for rec in records:
+        if len(caps[rec.dataset]) > 1:
+            cap = _training_cap(rec)
+            rec = replace(rec, dataset=f"{rec.dataset} ({'all' if cap is None else f'cap {cap}'})")
+        out.append(rec)
+    return out
+
+
 def hyperparameter_mismatches(records: list[RunRecord]) -> list[str]:
     """Notes on settings that differ between arms of one dataset × fraction (beyond the knowledge switches)."""
     notes = []
@@ -287,7 +318,7 @@ def report(run_dirs: list[Path | str], out_dir: Path | str | None = None) -> Rep
     from pipelines.report_checks import study_checks
 
     paths, notes = find_runs(list(run_dirs))
-    records = [load_run(p) for p in paths]
+    records = separate_training_caps([load_run(p) for p in paths])
     cells = aggregate(records)
     result = ReportResult(cells, study_checks(cells), notes + hyperparameter_mismatches(records),
                           [str(p) for p in paths])

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipelines.report import dataset_name
+
 
 @dataclass(frozen=True)
 class Target:
@@ -67,7 +69,7 @@ def _shuffled_warning(dataset: str, fraction: float, cells_by_arm: dict, lift: d
 
 
 def _target(dataset: str, full: dict) -> dict | None:
-    target = TARGETS.get(dataset)
+    target = TARGETS.get(dataset_name(dataset))
     if target is None:
         return None
     kg, base = full.get("knowledge"), full.get("baseline")

@@ -116,6 +116,22 @@ def test_report_notes_hyperparameter_mismatch_and_target_not_met(tmp_path):
     assert "not measured" in md
 
 
+def test_runs_of_one_dataset_capped_at_two_sizes_are_compared_apart(tmp_path):
+    # A study's IMDB cells at 2,500 and 6,000 reviews: 10% of each is 250 and 600 reviews.
+    for cap, accuracies in ((2500, ([0.7], [0.8])), (6000, ([0.6], [0.9]))):
+        for fraction in (0.1, 1.0):
+            for arm, acc in zip(("baseline", "knowledge"), accuracies):
+                make_run(tmp_path / f"{cap}-{fraction}-{arm}", arm, acc, fraction, dataset="imdb",
+                         max_train=round(cap * fraction))
+    make_run(tmp_path / "mr", "baseline", [0.7], dataset="mr")
+    result = report([tmp_path])
+    assert sorted({c.dataset for c in result.cells}) == ["imdb (cap 2500)", "imdb (cap 6000)", "mr"]
+    small = {c.dataset: c.accuracy_mean for c in result.cells if c.fraction == 0.1 and c.arm == "knowledge"}
+    assert small == {"imdb (cap 2500)": pytest.approx(0.8), "imdb (cap 6000)": pytest.approx(0.9)}
+    assert result.findings["datasets"]["imdb (cap 6000)"]["target"]["target"] == 90.0
+    assert not [n for n in result.notes if "settings differ" in n]
+
+
 def test_cli_report_prints_markdown_and_warning(runner, study, tmp_path):
     out = tmp_path / "cli-out"
     res = runner.invoke(cli, ["report", str(study), "-o", str(out)])
