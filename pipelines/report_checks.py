@@ -2,8 +2,8 @@
 
 All numbers here are accuracy in percentage points. The targets come from
 the study issue: Ohsumed at least 70 % (and +10 points over our baseline),
-MR at least 79.8 %, IMDB at least 90 %, with the published TextGCN and
-Bi-LSTM results on the same splits (Yao et al., AAAI 2019) for reference.
+MR at least 78 %, IMDB +5 points over our baseline, with the published TextGCN
+and Bi-LSTM results on the same splits (Yao et al., AAAI 2019) for reference.
 """
 
 from __future__ import annotations
@@ -18,20 +18,21 @@ class Target:
     """A dataset's goal.
 
     Args:
-        accuracy (float): Target test accuracy of the KG-augmented model (percent).
+        accuracy (float, optional): Target test accuracy of the KG-augmented model (percent;
+            ``None``: only a lift).
         published (dict[str, float]): Published accuracies on the same split (percent).
         min_lift (float, optional): Required lift over our own baseline (points). (default: ``None``)
     """
 
-    accuracy: float
+    accuracy: float | None
     published: dict[str, float] = field(default_factory=dict)
     min_lift: float | None = None
 
 
 TARGETS = {
     "ohsumed": Target(70.0, {"TextGCN": 68.36, "Bi-LSTM": 49.27}, min_lift=10.0),
-    "mr": Target(79.8, {"TextGCN": 76.74, "Bi-LSTM": 77.68}),
-    "imdb": Target(90.0),
+    "mr": Target(78.0, {"TextGCN": 76.74, "Bi-LSTM": 77.68}),
+    "imdb": Target(None, min_lift=5.0),
 }
 SMALL_FRACTION, FULL_FRACTION = 0.1, 1.0
 
@@ -79,8 +80,8 @@ def _target(dataset: str, full: dict) -> dict | None:
         "target": target.accuracy, "published": target.published, "min_lift": target.min_lift,
         "fraction": kg.fraction if kg else None,
         "kg_accuracy": ours, "baseline_accuracy": pct(base.accuracy_mean) if base else None,
-        "gap": pct(kg.accuracy_mean - target.accuracy / 100) if kg else None,
-        "met": kg is not None and 100 * kg.accuracy_mean >= target.accuracy,
+        "gap": pct(kg.accuracy_mean - target.accuracy / 100) if kg and target.accuracy is not None else None,
+        "met": None if target.accuracy is None else kg is not None and 100 * kg.accuracy_mean >= target.accuracy,
         "lift": lift,
         "lift_met": None if target.min_lift is None or lift is None else lift >= target.min_lift,
     }

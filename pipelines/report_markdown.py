@@ -50,9 +50,11 @@ def _target_lines(report) -> list[str]:
         if t["min_lift"] is not None:
             lift += f" (goal ≥ +{t['min_lift']:.0f}: {'met' if t['lift_met'] else 'not met'})"
         base = "–" if t["baseline_accuracy"] is None else f"{t['baseline_accuracy']:.2f}"
-        met = "met" if t["met"] else "not met"
-        lines.append(f"| {dataset} | ≥ {t['target']:.2f} | {ours} | {_signed(t['gap'])} ({met}) | {base} | "
-                     f"{lift} | {published} |")
+        if t["target"] is None:
+            goal = gap = "–"
+        else:
+            goal, gap = f"≥ {t['target']:.2f}", f"{_signed(t['gap'])} ({'met' if t['met'] else 'not met'})"
+        lines.append(f"| {dataset} | {goal} | {ours} | {gap} | {base} | {lift} | {published} |")
     return lines if len(lines) > 2 else []
 
 
