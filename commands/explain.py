@@ -76,7 +76,9 @@ def report_cmd(run_dirs, out_dir, as_json) -> None:
 
     RUN_DIRS are `kgft train --out` directories, or directories holding them
     (such as the output of bench/knowledge_lift.py). Runs of one dataset,
-    training fraction and arm are pooled over seeds. Writes the mean ± std
+    training fraction and arm are pooled over seeds (runs of a dataset capped
+    at several training sizes, `max_train`, are labelled `NAME (cap N)` and
+    compared apart). Writes the mean ± std
     table as Markdown (for BENCHMARKS.md), summary.json, accuracy against
     training fraction and the per-class F1 change as PNG, and prints the
     Markdown with the gap to each target and any shuffled-control warning.
