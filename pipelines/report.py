@@ -56,6 +56,8 @@ class RunRecord:
         device (str, optional): Device it ran on.
         wall_time_s (float, optional): Wall time of the whole run.
         kgft_version (str, optional): kgft version that trained it.
+        name (str): The dataset's own name (``dataset`` may add a training cap,
+            :func:`separate_training_caps`). (default: ``dataset``)
     """
 
     run_dir: Path
@@ -70,6 +72,10 @@ class RunRecord:
     device: str | None = None
     wall_time_s: float | None = None
     kgft_version: str | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.dataset
 
 
 @dataclass
@@ -85,6 +91,7 @@ class Cell:
         runs (list[str]): The run directories pooled.
         wall_time_s (float): Summed wall time of the runs.
         devices (list[str]), kgft_versions (list[str]): Distinct values over the runs.
+        name (str): The dataset's own name (``dataset`` may add a training cap). (default: ``dataset``)
     """
 
     dataset: str
@@ -101,6 +108,10 @@ class Cell:
     wall_time_s: float = 0.0
     devices: list[str] = field(default_factory=list)
     kgft_versions: list[str] = field(default_factory=list)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.dataset
 
 
 def _read_json(path: Path) -> dict:
@@ -213,6 +224,7 @@ def aggregate(records: list[RunRecord]) -> list[Cell]:
             dataset, fraction, arm, len(acc), *mean_std(acc), *mean_std(f1), per_class, recs[0].n_train,
             [str(r.run_dir) for r in recs], round(sum(r.wall_time_s or 0.0 for r in recs), 2),
             sorted({r.device for r in recs if r.device}), sorted({r.kgft_version for r in recs if r.kgft_version}),
+            recs[0].name,
         ))
     return cells
 
@@ -221,11 +233,6 @@ def _training_cap(record: RunRecord) -> int | None:
     """The cap of ``record``'s whole training split (``data.max_train`` over the fraction; ``None``: none)."""
     cap = record.train.get("data.max_train")
     return None if cap is None else round(cap / record.fraction)
-
-
-def dataset_name(label: str) -> str:
-    """The dataset's name in a cell's label (:func:`separate_training_caps`)."""
-    return label.split(" (", 1)[0]
 
 
 def separate_training_caps(records: list[RunRecord]) -> list[RunRecord]:

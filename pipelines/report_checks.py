@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.report import dataset_name
-
 
 @dataclass(frozen=True)
 class Target:
@@ -69,8 +67,8 @@ def _shuffled_warning(dataset: str, fraction: float, cells_by_arm: dict, lift: d
             f"points ({size} the seed std of {noise:.2f}{kg}): that gain is not knowledge")
 
 
-def _target(dataset: str, full: dict) -> dict | None:
-    target = TARGETS.get(dataset_name(dataset))
+def _target(full: dict) -> dict | None:
+    target = TARGETS.get(next(iter(full.values())).name) if full else None
     if target is None:
         return None
     kg, base = full.get("knowledge"), full.get("baseline")
@@ -118,6 +116,6 @@ def study_checks(cells: list) -> dict:
             lf_ = next(lf["knowledge"] for lf in lifts if lf["fraction"] == full)
             small_vs_full = {"small": small, "full": full, "lift_small": ls, "lift_full": lf_, "met": ls > lf_}
         largest = max(by_fraction)
-        datasets[dataset] = {"lifts": lifts, "target": _target(dataset, by_fraction[largest]),
+        datasets[dataset] = {"lifts": lifts, "target": _target(by_fraction[largest]),
                              "small_vs_full": small_vs_full}
     return {"datasets": datasets, "warnings": warnings}
