@@ -140,7 +140,7 @@ class BiLSTMClassifier(nn.Module):
         cpu_lengths = lengths.detach().to("cpu", torch.int64)
         inputs = self.embedding_dropout(embedded)
         if inputs.device.type == "cpu" and self.config.layers == 1:
-            states, final = padded_bilstm(self.lstm, inputs, cpu_lengths)
+            states, final = padded_bilstm(self.lstm, inputs, cpu_lengths, states=self.config.pooling != "last")
         else:
             states, final = self._packed(inputs, cpu_lengths)
         if self.config.pooling == "last":

@@ -40,25 +40,31 @@ def _one_direction(lstm: nn.LSTM, inputs: torch.Tensor, suffix: str) -> torch.Te
     return outputs
 
 
-def padded_bilstm(lstm: nn.LSTM, inputs: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def padded_bilstm(lstm: nn.LSTM, inputs: torch.Tensor, lengths: torch.Tensor,
+                  states: bool = True) -> tuple[torch.Tensor | None, torch.Tensor]:
     """Run a one-layer bidirectional, batch-first LSTM over a padded batch as if it were packed.
 
     Args:
         lstm (nn.LSTM): ``num_layers=1``, ``bidirectional=True``, ``batch_first=True``, no projection.
         inputs (Tensor): ``[batch, time, input_dim]``, each text's vectors first, then padding.
         lengths (Tensor): ``[batch]`` true lengths (``1 <= length <= time``), on the inputs' device.
+        states (bool): Also return every position's outputs; without them the backward
+            direction's outputs are not put back in text order. (default: ``True``)
 
     Returns:
-        tuple[Tensor, Tensor]: ``[batch, time, 2 * hidden]`` outputs (forward then backward
-        direction; positions past a text's length hold no meaning) and ``[batch, 2 * hidden]``
-        final states (the forward direction's after the last token, the backward's after the
-        first), as a packed run's outputs and ``h_n`` give them.
+        tuple[Tensor or None, Tensor]: ``[batch, time, 2 * hidden]`` outputs (forward then
+        backward direction; positions past a text's length hold no meaning; ``None`` without
+        ``states``) and ``[batch, 2 * hidden]`` final states (the forward direction's after the
+        last token, the backward's after the first), as a packed run's outputs and ``h_n`` give them.
     """
     if lstm.num_layers != 1 or not lstm.bidirectional or not lstm.batch_first or lstm.proj_size:
         raise ValueError("padded_bilstm runs a one-layer bidirectional batch-first LSTM without projection")
     reversal = _reversal(lengths, inputs.shape[1])
     forward = _one_direction(lstm, inputs, "")
-    backward = _along_time(_one_direction(lstm, _along_time(inputs, reversal), "_reverse"), reversal)
-    rows = torch.arange(inputs.shape[0], device=inputs.device)
-    final = torch.cat([forward[rows, lengths - 1], backward[:, 0]], dim=-1)
-    return torch.cat([forward, backward], dim=-1), final
+    reversed_backward = _one_direction(lstm, _along_time(inputs, reversal), "_reverse")
+    rows, last = torch.arange(inputs.shape[0], device=inputs.device), lengths - 1
+    # the backward direction's state after a text's first token is its reversed run's last output
+    final = torch.cat([forward[rows, last], reversed_backward[rows, last]], dim=-1)
+    if not states:
+        return None, final
+    return torch.cat([forward, _along_time(reversed_backward, reversal)], dim=-1), final

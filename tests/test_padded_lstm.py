@@ -38,6 +38,22 @@ def test_same_outputs_final_states_and_gradients_as_packed(lengths, bias):
         torch.testing.assert_close(a, b)
 
 
+def test_final_states_alone_are_the_same_values_and_gradients():
+    torch.manual_seed(2)
+    lstm = nn.LSTM(4, 3, batch_first=True, bidirectional=True)
+    lengths, x = torch.tensor([5, 2, 7, 1]), torch.randn(4, 7, 4)
+    results = []
+    for with_states in (True, False):
+        lstm.zero_grad()
+        xi = x.clone().requires_grad_(True)
+        states, final = padded_bilstm(lstm, xi, lengths, states=with_states)
+        assert (states is None) is not with_states
+        final.pow(2).sum().backward()
+        results.append((final, xi.grad, [p.grad.clone() for p in lstm.parameters()]))
+    (f1, gx1, gp1), (f2, gx2, gp2) = results
+    assert torch.equal(f1, f2) and torch.equal(gx1, gx2) and all(torch.equal(a, b) for a, b in zip(gp1, gp2))
+
+
 def test_a_text_never_reads_another_texts_padding():
     """The backward direction's state after a short text's first token is the text's alone."""
     torch.manual_seed(1)
