@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
 from cli import cli
 from core.errors import ConfigError
+from pipelines.knowledge_channel import ChannelOptions
 from pipelines.train_config import FLAT_KEYS, PARTS, TOP_LEVEL, TrainConfig, resolve_config
 from toy_data import write_sentiment_csv
 
@@ -213,3 +216,49 @@ def test_the_wide_part_is_fitted_first_unless_asked_to_train_jointly(tmp_path):
     assert resolve_config(path, {}).optim.wide_first is False
     result = CliRunner().invoke(cli, ["train", "--help"])
     assert "--wide-first / --joint-wide" in result.output
+
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The shipped training configurations that read the sentiment knowledge (opinion lexicon + WordNet).
+SENTIMENT_CONFIGS = ["pipelines/quickstart.toml", "examples/mr.toml", "examples/imdb_full.toml"]
+
+
+@pytest.mark.parametrize("name", ["pipelines/quickstart.toml", "examples/mr.toml", "examples/imdb_full.toml",
+                                  "examples/ohsumed.toml"])
+def test_every_shipped_training_configuration_loads(name):
+    config = resolve_config(ROOT / name, {})
+    assert config.channel.enabled and config.data.dataset
+
+
+@pytest.mark.parametrize("grid", ["cpu", "full"])
+def test_every_cell_of_the_shipped_study_grids_builds_its_configuration(grid, tmp_path):
+    sys.path.insert(0, str(ROOT))
+    from bench.knowledge_lift import ARMS, Grid
+
+    loaded = Grid.load(grid)
+    for dataset in loaded.datasets:
+        for fraction in loaded.fractions:
+            for arm in ARMS:
+                config = loaded.train_config(dataset, fraction, arm, tmp_path, "cpu", 1)
+                sentiment = loaded.per_dataset.get(dataset, {}).get("knowledge", dataset) != "ohsumed"
+                assert (config.channel.ancestor_depth == 3) is sentiment, (grid, dataset)
+
+
+def test_the_sentiment_hierarchy_leads_a_derived_word_to_its_polarity_and_stops_long_chains():
+    """With the shipped sentiment settings, WordNet's "beauty" reaches Positive through its derivational
+    link to "beautiful"; an icosahedron no longer reaches the lexicon's "solid" through four hypernyms."""
+    from model.knowledge.hierarchy import ConceptHierarchy
+
+    skos, wn = "http://www.w3.org/2004/02/skos/core#", "https://w3id.org/kgft/kg/wn18rr/relation/"
+    # 1 Positive, 2 lexicon "beautiful", 3 wn beautiful.a.01, 4 wn beauty.n.01,
+    # 5 lexicon "solid", 6 wn solid.n.01, 7 polyhedron, 8 regular_polyhedron, 9 icosahedron
+    edges = [(2, skos + "broader", 1), (5, skos + "broader", 1), (3, skos + "closeMatch", 2),
+             (4, wn + "derivationally_related_form", 3), (6, skos + "closeMatch", 5),
+             (9, wn + "hypernym", 8), (8, wn + "hypernym", 7), (7, wn + "hypernym", 6)]
+    for name in SENTIMENT_CONFIGS:
+        channel = resolve_config(ROOT / name, {}).channel
+        hierarchy = ConceptHierarchy.from_edges(edges, channel.ancestor_depth, channel.hierarchy_predicates)
+        assert 1 in dict(hierarchy.closure(4)), name
+        assert 1 not in dict(hierarchy.closure(9)), name
+    defaults = ConceptHierarchy.from_edges(edges, ChannelOptions().ancestor_depth)
+    assert 1 not in dict(defaults.closure(4)) and 1 in dict(defaults.closure(9))
