@@ -204,8 +204,12 @@ class EmbeddedStore:
         before = self.count()
         with terminate_as_interrupt():
             read = self._write_file(path, fmt, base_iri, sha[:16])  # the parser's blank-node scope
-        self._ledger.record(key, read, path, fmt)
-        added = self.count() - before
+            try:
+                with shielded():  # committed: a signal from here on lets the import stand
+                    self._ledger.record(key, read, path, fmt)
+                    added = self.count() - before
+            except KeyboardInterrupt:
+                log.warning("interrupted after the import of %s was complete: it stands", path)
         seconds = time.perf_counter() - start
         log.info("imported %s: %d triples read, %d added in %.2fs", path, read, added, seconds)
         return ImportResult(str(path), fmt, read, added, seconds, extra={"sha256": sha, "skipped": False})
