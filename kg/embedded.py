@@ -185,7 +185,8 @@ class EmbeddedStore:
         Raises:
             ParseError: a syntax error (the store is unchanged), unknown format, invalid UTF-8.
             DataError: the file cannot be read.
-            KeyboardInterrupt: Ctrl-C, SIGTERM or SIGHUP (the store is unchanged).
+            KeyboardInterrupt: Ctrl-C, SIGTERM or SIGHUP (the store is unchanged); one that arrives
+                once the import is committed lets it stand, with a warning.
         """
         from kg.parse import detect_format, file_sha256
 
