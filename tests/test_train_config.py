@@ -223,8 +223,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SENTIMENT_CONFIGS = ["pipelines/quickstart.toml", "examples/mr.toml", "examples/imdb_full.toml"]
 
 
-@pytest.mark.parametrize("name", ["pipelines/quickstart.toml", "examples/mr.toml", "examples/imdb_full.toml",
-                                  "examples/ohsumed.toml"])
+@pytest.mark.parametrize("name", [*SENTIMENT_CONFIGS, "examples/ohsumed.toml"])
 def test_every_shipped_training_configuration_loads(name):
     config = resolve_config(ROOT / name, {})
     assert config.channel.enabled and config.data.dataset
