@@ -15,6 +15,10 @@ from kg.parse import detect_format
 
 NT = "".join(f'<http://e/s{i}> <http://e/p> "v{i}" .\n' for i in range(50))
 NT_BNODES = NT + '_:b <http://e/p> <http://e/s1> .\n<http://e/s2> <http://e/q> _:b .\n'
+# Comments, blank and indented lines, CRLF ends and no final newline: still 50 statements.
+_LINES = NT.splitlines()
+NT_LAYOUT = ("# a comment\n\n" + "\n".join(_LINES[:10]) + "\n   \n\t# indented comment\r\n"
+             + " . # trailing\r\n".join(line.removesuffix(" .") for line in _LINES[10:]) + " .")
 
 
 @pytest.fixture(params=["transaction", "bulk-buffer", "validate-then-bulk", "concurrent-chunks"])
@@ -32,7 +36,7 @@ def import_path(request, monkeypatch):
     return request.param
 
 
-@pytest.mark.parametrize("content,expected", [(NT, 50), (NT_BNODES, 52)])
+@pytest.mark.parametrize("content,expected", [(NT, 50), (NT_BNODES, 52), (NT_LAYOUT, 50)])
 def test_every_import_path_is_complete_and_idempotent(import_path, tmp_path, content, expected):
     path = tmp_path / "data.nt"
     path.write_text(content, encoding="utf-8")
