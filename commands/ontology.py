@@ -36,24 +36,56 @@ def ontology_import(files, fmt, base_iri, store_dir, neo4j) -> None:
     """
     from pathlib import Path
 
+    from kg.interrupt import LateInterrupt
     from kg.open_store import open_store
 
     store = open_store(store_dir, neo4j)
+    done: list[str] = []
+    current = None
     try:
         for name in files:
-            res = store.import_file(Path(name), format=fmt, base_iri=base_iri)
-            if res.extra.get("skipped"):
-                click.echo(f"{name}: already imported ({res.triples_read} triples, unchanged since), 0 added "
-                           f"({res.format}, {res.seconds:.2f}s)")
-                continue
-            rate = res.triples_read / res.seconds if res.seconds > 0 else 0.0
-            click.echo(
-                f"{name}: {res.triples_read} triples read, {res.triples_added} added "
-                f"({res.format}, {res.seconds:.2f}s, {rate:,.0f} triples/s)"
-            )
+            current, late = name, None
+            try:
+                res = store.import_file(Path(name), format=fmt, base_iri=base_iri)
+            except LateInterrupt as exc:  # the signal came once the file was imported whole
+                res, late = exc.result, exc
+            current = None
+            done.append(name)
+            _echo_import(name, res)
+            if late is not None:
+                raise late
         click.echo(f"{_store_label(store_dir, neo4j)}: {store.count()} triples")
+    except KeyboardInterrupt:
+        raise click.ClickException(_interrupted_import(files, done, current, neo4j)) from None
     finally:
         store.close()
+
+
+def _echo_import(name: str, res) -> None:
+    if res.extra.get("skipped"):
+        click.echo(f"{name}: already imported ({res.triples_read} triples, unchanged since), 0 added "
+                   f"({res.format}, {res.seconds:.2f}s)")
+        return
+    rate = res.triples_read / res.seconds if res.seconds > 0 else 0.0
+    click.echo(
+        f"{name}: {res.triples_read} triples read, {res.triples_added} added "
+        f"({res.format}, {res.seconds:.2f}s, {rate:,.0f} triples/s)"
+    )
+
+
+def _interrupted_import(files, done: list[str], current: str | None, neo4j: bool) -> str:
+    """One line saying what an interrupted ``ontology import`` left: which files stand, which do not."""
+    parts = ["interrupted"]
+    if current is not None:
+        parts[0] += f" while importing {current}: " + (
+            "run the import again to resume it from its last committed batch" if neo4j
+            else "not imported, the store is as it was before it")
+    if done:
+        parts.append(f"imported whole: {', '.join(done)}")
+    untouched = files[len(done) + (current is not None):]
+    if untouched:
+        parts.append(f"not started: {', '.join(untouched)}")
+    return "; ".join(parts)
 
 
 @ontology.group("convert", cls=KgftGroup)

@@ -38,7 +38,7 @@ from kg.bulk_load import load_in_chunks
 from core.errors import StoreError
 from kg.import_journal import ImportJournal, recover
 from kg.import_ledger import ImportLedger
-from kg.interrupt import shielded, terminate_as_interrupt
+from kg.interrupt import LateInterrupt, shielded, terminate_as_interrupt
 from kg.lexical_forms import form_quads, forms_graph, restore
 from core.progress import progress
 from kg.store_lock import LOCK_FILE, StoreLock
@@ -185,8 +185,9 @@ class EmbeddedStore:
         Raises:
             ParseError: a syntax error (the store is unchanged), unknown format, invalid UTF-8.
             DataError: the file cannot be read.
-            KeyboardInterrupt: Ctrl-C, SIGTERM or SIGHUP (the store is unchanged); one that arrives
-                once the import is committed lets it stand, with a warning.
+            KeyboardInterrupt: Ctrl-C, SIGTERM or SIGHUP (the store is unchanged).
+            LateInterrupt: one of those signals once the file was written whole: the import stands
+                (the exception's ``result`` says what it did).
         """
         from kg.parse import detect_format, file_sha256
 
@@ -203,22 +204,32 @@ class EmbeddedStore:
             return ImportResult(str(path), fmt, held, 0, time.perf_counter() - start,
                                 extra={"sha256": sha, "skipped": True})
         before = self.count()
+        interrupted = False
         with terminate_as_interrupt():
-            read = self._write_file(path, fmt, base_iri, sha[:16])  # the parser's blank-node scope
+            read, journal = self._write_file(path, fmt, base_iri, sha[:16])  # the parser's blank-node scope
             try:
-                with shielded():  # committed: a signal from here on lets the import stand
+                with shielded():  # written whole: a signal from here on lets the import stand
+                    if journal is not None:
+                        journal.commit()
                     self._ledger.record(key, read, path, fmt)
                     added = self.count() - before
             except KeyboardInterrupt:
-                log.warning("interrupted after the import of %s was complete: it stands", path)
+                interrupted = True
         seconds = time.perf_counter() - start
         log.info("imported %s: %d triples read, %d added in %.2fs", path, read, added, seconds)
-        return ImportResult(str(path), fmt, read, added, seconds, extra={"sha256": sha, "skipped": False})
+        result = ImportResult(str(path), fmt, read, added, seconds, extra={"sha256": sha, "skipped": False})
+        if interrupted:
+            raise LateInterrupt(result)
+        return result
 
-    def _write_file(self, path: Path, fmt: str, base_iri: str | None, scope: str) -> int:
-        """Write a file's statements all-or-nothing (see the module docstring); returns how many were read.
+    def _write_file(self, path: Path, fmt: str, base_iri: str | None, scope: str) -> tuple[int, ImportJournal | None]:
+        """Write a file's statements all-or-nothing (see the module docstring).
 
         ``scope`` is the file's blank-node scope (:func:`kg.parse.file_scope`), computed once by the caller.
+
+        Returns:
+            tuple: The statements read, and the import journal the caller commits (``None`` when the
+            file was written in one transaction).
         """
         from itertools import islice
 
@@ -233,27 +244,30 @@ class EmbeddedStore:
         buffer = list(islice(quads, BUFFER_QUADS + 1))
         if len(buffer) <= min(TRANSACTION_QUADS, BUFFER_QUADS):
             self.oxigraph.extend(buffer + form_quads(buffer, self.oxigraph))  # the whole file, in one transaction
-            return len(buffer)
-        with self._journaled(path):
+            return len(buffer), None
+        with self._journaled(path) as journal:
             if len(buffer) <= BUFFER_QUADS:
                 forms = form_quads(buffer, self.oxigraph)
                 self.oxigraph.bulk_extend(progress(buffer, desc=label, unit=" triples"))
                 self.oxigraph.bulk_extend(forms)
-                return len(buffer)
+                return len(buffer), journal
             # Large file: loaded in chunks (Oxigraph's bulk loader grows with its input).
             del buffer, quads
-            return load_in_chunks(self, path, fmt, base_iri, label, BUFFER_QUADS, scope)
+            return load_in_chunks(self, path, fmt, base_iri, label, BUFFER_QUADS, scope), journal
 
     @contextmanager
-    def _journaled(self, source: Path) -> Iterator[None]:
-        """Make the bulk writes inside all-or-nothing under an import journal (:mod:`kg.import_journal`)."""
+    def _journaled(self, source: Path) -> Iterator[ImportJournal]:
+        """Make the bulk writes inside all-or-nothing under an import journal (:mod:`kg.import_journal`).
+
+        Yields the journal; once the block has ended the store is flushed and the caller commits it.
+        """
         journal = ImportJournal(self.directory)
         begun = False
         try:
             with shielded():  # a signal during the checkpoint is raised when it is done: rolled back below
                 journal.begin(self.oxigraph, source)
                 begun = True
-            yield
+            yield journal
             self.oxigraph.flush()
         except BaseException as exc:
             traceback.clear_frames(exc.__traceback__)  # finished frames' locals may hold the store open
@@ -261,11 +275,6 @@ class EmbeddedStore:
                 with shielded():
                     self._roll_back(journal)
             raise
-        try:
-            with shielded():
-                journal.commit()
-        except KeyboardInterrupt:  # arrived while committing: the import is whole, so it stands
-            log.warning("interrupted while committing the import of %s: it is complete", source)
 
     def _roll_back(self, journal: ImportJournal) -> None:
         """Swap the store for the journal's rollback copy and reopen it (the exclusive lock is kept)."""

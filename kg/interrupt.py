@@ -17,6 +17,18 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+class LateInterrupt(KeyboardInterrupt):
+    """A signal that arrived once the work it interrupted was complete: the work stands.
+
+    Args:
+        result: What the completed work returns (an import's ``ImportResult``).
+    """
+
+    def __init__(self, result) -> None:
+        super().__init__("interrupted once the work was complete")
+        self.result = result
+
+
 _TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -29,8 +41,10 @@ def _handling(handler, signals: tuple) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, handler) for sig in signals}
-    try:
+    previous = {}
+    try:  # a signal between two installations undoes the first
+        for sig in signals:
+            previous[sig] = signal.signal(sig, handler)
         yield
     finally:
         for sig, old in previous.items():
