@@ -131,6 +131,22 @@ def test_train_fraction_and_caps(tmp_path):
     assert set(ex.label for ex in capped.train) == {0, 1}
     with pytest.raises(ConfigError, match="train_fraction"):
         load_dataset(path, train_fraction=1.5)
+    with pytest.raises(DataError, match=r"single class \(1 row\(s\) left .* and the subsampling\)") as info:
+        load_dataset(path, max_train=1)
+    assert info.value.hint == "raise train_fraction or max_train"
+
+
+def test_a_dataset_too_small_for_its_splits_says_so(tmp_path):
+    """Two rows: the test split takes both, with no subsampling asked for; four: training keeps one class."""
+    path = _write_csv(tmp_path / "tiny.csv", _rows({"pos": 1, "neg": 1}))
+    with pytest.raises(DataError) as info:
+        load_dataset(path)
+    assert info.value.message == ("dataset tiny: training has no rows (0 row(s) left after the test split (2), "
+                                  "the validation split (0))")
+    assert "add rows" in info.value.hint
+    path = _write_csv(tmp_path / "small.csv", _rows({"pos": 3, "neg": 1}))
+    with pytest.raises(DataError, match=r"^dataset small: training has a single class \(1 row\(s\) left"):
+        load_dataset(path)
 
 
 def test_split_seed_keeps_the_held_out_examples_while_the_seed_draws_the_training_subsample(tmp_path):

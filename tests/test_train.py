@@ -313,3 +313,14 @@ def test_text_and_label_columns_from_the_command_line(runner, tmp_path):
                               "--out", str(tmp_path / "run"), *FAST])
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "run" / "config.json").read_text())["labels"] == ["neg", "pos"]
+
+
+def test_a_semicolon_separated_csv_is_named_as_such(runner, tmp_path):
+    data = tmp_path / "reviews.csv"
+    data.write_text("text;label\ngood;pos\nbad;neg\n", encoding="utf-8")
+    res = runner.invoke(cli, ["train", "--dataset", str(data), "--out", str(tmp_path / "run"), *FAST])
+    assert res.exit_code == 1
+    assert res.output.strip().splitlines()[-1] == (
+        f"Error: {data}: no column 'text' (columns: text;label) (hint: the header looks semicolon-separated: "
+        "kgft reads .csv files as comma-separated and .tsv files as tab-separated, so save the file that way "
+        "or choose the column with --text-column)")

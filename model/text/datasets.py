@@ -258,8 +258,13 @@ def load_dataset(
     valid = cap(valid, [r.label for r in valid], max_valid, held + 4)
     test = cap(test, [r.label for r in test], max_test, held + 5)
     if len({r.label for r in train}) < 2:
-        raise DataError(f"dataset {name}: after subsampling, training has a single class",
-                        hint="raise train_fraction or max_train")
+        subsampled = train_fraction < 1 or max_train is not None
+        raise DataError(
+            f"dataset {name}: training has {'a single class' if train else 'no rows'} ({len(train)} row(s) left "
+            f"after the test split "
+            f"({len(test)}), the validation split ({len(valid)})" + (" and the subsampling)" if subsampled else ")"),
+            hint="raise train_fraction or max_train" if subsampled
+            else "every class needs rows in training, validation and test: add rows")
 
     def convert(records: list[RawRecord]) -> list[Example]:
         return [Example(r.text, index[r.label]) for r in records]

@@ -209,6 +209,18 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
     return columns, rows
 
 
+def missing_column(path, column: str, columns: list, option: str) -> DataError:
+    """The error for a table without ``column``; a one-column header that holds another separator says so."""
+    hint = f"choose the column with {option}"
+    if len(columns) == 1:
+        found = [name for sep, name in ((";", "semicolon"), ("\t", "tab"), (",", "comma"), ("|", "pipe"))
+                 if sep in str(columns[0])]
+        if found:
+            hint = (f"the header looks {found[0]}-separated: kgft reads .csv files as comma-separated and .tsv "
+                    f"files as tab-separated, so save the file that way or {hint}")
+    return DataError(f"{path}: no column {column!r} (columns: {', '.join(map(str, columns)) or 'none'})", hint=hint)
+
+
 def stream_texts(handle, path: str, kind: str, text_column: str = "text") -> Iterator[tuple[int, str]]:
     """``(line number, text)`` of every record of an open text stream, read lazily.
 
@@ -227,8 +239,7 @@ def stream_texts(handle, path: str, kind: str, text_column: str = "text") -> Ite
         if kind in ("csv", "tsv"):
             reader = csv.DictReader(handle, delimiter="," if kind == "csv" else "\t")
             if text_column not in (reader.fieldnames or []):
-                raise DataError(f"{path}: no column {text_column!r} (columns: {', '.join(reader.fieldnames or []) or 'none'})",
-                                hint="choose the column with --text-column")
+                raise missing_column(path, text_column, reader.fieldnames or [], "--text-column")
             for row in reader:
                 lineno = reader.line_num
                 yield lineno, str(row.get(text_column) or "")
@@ -271,10 +282,7 @@ def read_table(
     columns, rows = _read_rows(path)
     for col, option in ((text_column, "text_column"), (label_column, "label_column")):
         if col not in columns:
-            raise DataError(
-                f"{path}: no column {col!r} (columns: {', '.join(map(str, columns)) or 'none'})",
-                hint=f"choose the column with --{option.replace('_', '-')}",
-            )
+            raise missing_column(path, col, columns, f"--{option.replace('_', '-')}")
     has_split = split_column in columns
     out: dict[str, list[RawRecord]] = {"train": [], "valid": [], "test": []}
     for lineno, row in rows:
