@@ -7,7 +7,9 @@ they raise ``KeyboardInterrupt`` too, so that an import can roll back.
 :func:`shielded` holds all three back while a checkpoint, rollback or commit
 runs and delivers the first one when it ends, so a Ctrl-C is never lost. Both
 only act on the main thread (the only one Python delivers signals to);
-elsewhere they do nothing.
+elsewhere they do nothing. A signal held back until the work was complete can
+be raised again as :class:`LateInterrupt`, which carries the work's result, so
+the caller still stops and can say what stands.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import signal
 import threading
 from contextlib import contextmanager
 from typing import Iterator
+
 
 class LateInterrupt(KeyboardInterrupt):
     """A signal that arrived once the work it interrupted was complete: the work stands.

@@ -259,12 +259,11 @@ def load_dataset(
     test = cap(test, [r.label for r in test], max_test, held + 5)
     if len({r.label for r in train}) < 2:
         subsampled = train_fraction < 1 or max_train is not None
-        raise DataError(
-            f"dataset {name}: training has {'a single class' if train else 'no rows'} ({len(train)} row(s) left "
-            f"after the test split "
-            f"({len(test)}), the validation split ({len(valid)})" + (" and the subsampling)" if subsampled else ")"),
-            hint="raise train_fraction or max_train" if subsampled
-            else "every class needs rows in training, validation and test: add rows")
+        left = (f"{len(train)} row(s) left after the test split ({len(test)}), the validation split ({len(valid)})"
+                + (" and the subsampling" if subsampled else ""))
+        raise DataError(f"dataset {name}: training has {'a single class' if train else 'no rows'} ({left})",
+                        hint="raise train_fraction or max_train" if subsampled
+                        else "every class needs rows in training, validation and test: add rows")
 
     def convert(records: list[RawRecord]) -> list[Example]:
         return [Example(r.text, index[r.label]) for r in records]
