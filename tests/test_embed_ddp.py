@@ -118,3 +118,30 @@ def test_torchrun_two_processes_reach_the_mrr_of_one(mirror, tmp_path):
     # 1-vs-all has no sampled negatives and rank r takes rows r, r+2, ... of the shuffled triples, so
     # both runs average the gradients of the same 512 triples per step: equal up to rounding.
     assert abs(m1["mrr"] - m2["mrr"]) < 0.02, (m1["mrr"], m2["mrr"])
+
+
+def test_leaving_the_group_collects_wrappers_left_in_reference_cycles(tmp_path):
+    """A DDP wrapper kept alive by a reference cycle (as a trainer keeps its own) is destroyed before the
+    group is: one destroyed at interpreter exit can abort the process from Gloo's threads."""
+    import gc
+    import weakref
+
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    from model.train.distributed import shutdown_distributed
+
+    dist.init_process_group("gloo", init_method=(tmp_path / "store").as_uri(), rank=0, world_size=1)
+    gc.disable()  # only shutdown_distributed may collect the cycle
+    try:
+        holder: dict = {"wrapper": DistributedDataParallel(torch.nn.Linear(2, 2))}
+        holder["self"] = holder
+        wrapper = weakref.ref(holder["wrapper"])
+        del holder
+        assert wrapper() is not None
+        shutdown_distributed()
+        assert wrapper() is None and not dist.is_initialized()
+    finally:
+        gc.enable()
+        if dist.is_initialized():
+            dist.destroy_process_group()

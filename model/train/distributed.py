@@ -9,6 +9,7 @@ round-robin to the ranks, and lets only rank 0 write files.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -89,8 +90,14 @@ def init_distributed(device: torch.device) -> DistContext:
 
 
 def shutdown_distributed() -> None:
-    """Leave the process group if one was joined."""
+    """Leave the process group if one was joined.
+
+    Objects left in reference cycles (a trainer holding its ``DistributedDataParallel`` wrapper) are
+    collected first: one destroyed after the group, at interpreter exit, can abort the process from
+    Gloo's worker threads ("terminate called without an active exception").
+    """
     if dist.is_available() and dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
 
 
