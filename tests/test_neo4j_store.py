@@ -369,3 +369,31 @@ def test_evidence_paths_avoid_blank_nodes_and_bound_hops(store, ns, cleanup, tmp
         finder.shortest_paths(ns + "Dog", [ns + "Food"], PathPolicy(max_hops=33))
     with pytest.raises(ConfigError, match="max_hops must be a positive integer"):
         PathPolicy(max_hops="3}) DETACH DELETE n //")
+
+
+def test_the_cli_names_an_interrupted_neo4j_import_and_a_rerun_resumes_it(neo4j_settings, ns, cleanup, tmp_path,
+                                                                         runner, monkeypatch):
+    """Ctrl-C after the opening transaction (150,000 triples in 50,000-triple batches): the command says
+    to run it again, and running it again imports the rest from the last committed batch."""
+    from cli import cli
+
+    path = write(tmp_path / "big.nt", "".join(f"<{ns}e{i}> <{ns}next> <{ns}e{i + 1}> .\n" for i in range(210_000)))
+    cleanup.append(path)
+    write_batch = Neo4jStore.write_batch
+
+    def interrupt(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Neo4jStore, "write_batch", interrupt)
+    first = runner.invoke(cli, ["ontology", "import", str(path), "--neo4j", "-q"])
+    assert first.exit_code == 1
+    assert first.output.splitlines()[-1] == (
+        f"Error: interrupted while importing {path}: run the import again to resume it from its last committed batch")
+    monkeypatch.setattr(Neo4jStore, "write_batch", write_batch)
+    with Neo4jStore(neo4j_settings) as store:
+        assert store.count([ns]) == 150_000
+    again = runner.invoke(cli, ["ontology", "import", str(path), "--neo4j", "-q"])
+    assert again.exit_code == 0, again.output
+    assert f"{path}: 210000 triples read, 60000 added" in again.output
+    with Neo4jStore(neo4j_settings) as store:
+        assert store.count([ns]) == 210_000
