@@ -54,6 +54,18 @@ def test_a_quiet_shielded_block_raises_nothing_and_restores_the_handlers():
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def _sigint_before(monkeypatch, owner, name: str, when=lambda *args: True) -> None:
+    """Patch ``owner.name`` to send this process SIGINT (where ``when(*args)``), then run as before."""
+    original = getattr(owner, name)
+
+    def interrupted(self, *args):
+        if when(*args):
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, *args)
+
+    monkeypatch.setattr(owner, name, interrupted)
+
+
 @pytest.mark.parametrize("step", ["journal commit", "ledger record"])
 def test_a_signal_after_an_import_is_written_lets_it_stand(tmp_path, monkeypatch, step):
     """Ctrl-C while the import journal is committed or the import ledger written (the store already
@@ -66,14 +78,7 @@ def test_a_signal_after_an_import_is_written_lets_it_stand(tmp_path, monkeypatch
 
     data = tmp_path / "small.nt"
     data.write_text("".join(f"<http://e/s{i}> <http://e/p> \"v{i}\" .\n" for i in range(10)), encoding="utf-8")
-    owner, name = (ImportJournal, "commit") if step == "journal commit" else (ImportLedger, "record")
-    original = getattr(owner, name)
-
-    def interrupt_then_run(self, *args):
-        os.kill(os.getpid(), signal.SIGINT)
-        original(self, *args)
-
-    monkeypatch.setattr(owner, name, interrupt_then_run)
+    _sigint_before(monkeypatch, *((ImportJournal, "commit") if step == "journal commit" else (ImportLedger, "record")))
     monkeypatch.setattr(kg.embedded, "TRANSACTION_QUADS", 5)  # a bulk load under an import journal
     with EmbeddedStore(tmp_path / "store") as store:
         with pytest.raises(LateInterrupt) as late:
@@ -100,13 +105,7 @@ def test_import_stops_at_a_signal_after_a_file_was_committed_and_says_what_stand
     from kg.import_ledger import ImportLedger
 
     first, second = _two_files(tmp_path)
-    record = ImportLedger.record
-
-    def record_then_interrupt(self, *args):
-        os.kill(os.getpid(), signal.SIGINT)
-        record(self, *args)
-
-    monkeypatch.setattr(ImportLedger, "record", record_then_interrupt)
+    _sigint_before(monkeypatch, ImportLedger, "record")
     result = runner.invoke(cli, ["ontology", "import", first, second, "--store", str(tmp_path / "store")])
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == f"Error: interrupted; imported whole: {first}; not started: {second}"
@@ -119,14 +118,7 @@ def test_import_interrupted_inside_a_file_names_it_as_not_imported(tmp_path, mon
     from kg.embedded import EmbeddedStore
 
     first, second = _two_files(tmp_path)
-    write = EmbeddedStore._write_file
-
-    def interrupt_the_second(self, path, *args):
-        if path.name == "b.nt":
-            os.kill(os.getpid(), signal.SIGINT)
-        return write(self, path, *args)
-
-    monkeypatch.setattr(EmbeddedStore, "_write_file", interrupt_the_second)
+    _sigint_before(monkeypatch, EmbeddedStore, "_write_file", when=lambda path, *rest: path.name == "b.nt")
     result = runner.invoke(cli, ["ontology", "import", first, second, "--store", str(tmp_path / "store")])
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == (

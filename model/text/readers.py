@@ -209,7 +209,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
     return columns, rows
 
 
-def missing_column(path, column: str, columns: list, option: str) -> DataError:
+def _missing_column(path, column: str, columns: list, option: str) -> DataError:
     """The error for a table without ``column``; a one-column header that holds another separator says so."""
     hint = f"choose the column with {option}"
     if len(columns) == 1:
@@ -239,7 +239,7 @@ def stream_texts(handle, path: str, kind: str, text_column: str = "text") -> Ite
         if kind in ("csv", "tsv"):
             reader = csv.DictReader(handle, delimiter="," if kind == "csv" else "\t")
             if text_column not in (reader.fieldnames or []):
-                raise missing_column(path, text_column, reader.fieldnames or [], "--text-column")
+                raise _missing_column(path, text_column, reader.fieldnames or [], "--text-column")
             for row in reader:
                 lineno = reader.line_num
                 yield lineno, str(row.get(text_column) or "")
@@ -282,7 +282,7 @@ def read_table(
     columns, rows = _read_rows(path)
     for col, option in ((text_column, "text_column"), (label_column, "label_column")):
         if col not in columns:
-            raise missing_column(path, col, columns, f"--{option.replace('_', '-')}")
+            raise _missing_column(path, col, columns, f"--{option.replace('_', '-')}")
     has_split = split_column in columns
     out: dict[str, list[RawRecord]] = {"train": [], "valid": [], "test": []}
     for lineno, row in rows:
