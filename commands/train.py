@@ -41,6 +41,8 @@ from commands.options import quiet_option, tracker_option, train_summary_line
               help="Document vector: final LSTM states (default), or max/mean over its outputs.")
 @click.option("--ngrams", type=click.IntRange(0, 2), default=None,
               help="Linear n-gram head beside the BiLSTM: 0 none, 1 unigrams, 2 unigrams and bigrams.")
+@click.option("--ngram-weighting", type=click.Choice(["tfidf", "nb"]), default=None,
+              help="The n-gram head's features: TF-IDF, or presence scaled by naive-Bayes log-count ratios.")
 @click.option("--wide-first/--joint-wide", "wide_first", default=None,
               help="Fit the n-gram head and the knowledge bag first as a regularized logistic regression, "
                    "then train the BiLSTM beside it (default), or train them jointly with the BiLSTM.")

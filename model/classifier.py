@@ -22,7 +22,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from core.validation import require_at_least_one, require_choice, require_fraction, require_non_negative
 from model.knowledge.channel import ChannelConfig, KnowledgeChannel
 from model.knowledge.channel_inputs import ChannelBatch
-from model.ngram_head import NgramHead
+from model.ngram_head import WEIGHTINGS, NgramHead
 from model.padded_lstm import padded_bilstm
 
 #: Document vectors: final hidden states, or max / mean over the top layer's outputs.
@@ -54,6 +54,8 @@ class ClassifierConfig:
         ngrams (int): The linear n-gram head (:mod:`model.ngram_head`): 0 (none), 1 (unigrams)
             or 2 (unigrams and hashed bigrams). (default: ``0``)
         ngram_buckets (int): Hash buckets of the bigrams. (default: ``131072``)
+        ngram_weighting (str): The n-gram head's features: ``tfidf`` or ``nb`` (naive-Bayes scaled
+            presence; :mod:`model.ngram_head`). (default: ``"tfidf"``)
     """
 
     vocab_size: int
@@ -69,10 +71,12 @@ class ClassifierConfig:
     channel: dict | None = None
     ngrams: int = 0
     ngram_buckets: int = 131072
+    ngram_weighting: str = "tfidf"
 
     def __post_init__(self) -> None:
         require_choice(self.pooling, POOLINGS, "pooling")
         require_choice(self.ngrams, NGRAMS, "ngrams")
+        require_choice(self.ngram_weighting, WEIGHTINGS, "ngram_weighting")
         require_at_least_one(self, ("vocab_size", "num_classes", "embedding_dim", "hidden", "layers",
                                     "ngram_buckets"))
         for name in ("dropout", "embedding_dropout"):
@@ -124,7 +128,8 @@ class BiLSTMClassifier(nn.Module):
         self.head = nn.Linear(2 * config.hidden, config.num_classes)
         self.ngram_head = None
         if config.ngrams:
-            self.ngram_head = NgramHead(config.vocab_size, config.num_classes, config.ngrams, config.ngram_buckets)
+            self.ngram_head = NgramHead(config.vocab_size, config.num_classes, config.ngrams, config.ngram_buckets,
+                                        config.ngram_weighting)
 
     def encode(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Document vectors from already embedded tokens.

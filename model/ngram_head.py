@@ -1,13 +1,23 @@
 """A linear n-gram head beside the BiLSTM: the "wide" part of a wide-and-deep classifier.
 
-Class logits are the product of a text's TF-IDF vector over its unigrams and
-(hashed) bigrams with one learned weight row per n-gram, scaled by
-:data:`GAIN`: sublinear term frequency ``1 + log(tf)`` times the inverse document
-frequency ``1 + log((1 + n) / (1 + df))`` of the training texts
-(:meth:`NgramHead.fit_idf`; scikit-learn's smoothed form), the vector scaled to
-unit length. A BiLSTM trained from scratch on a few thousand texts reads word
-identity poorly, while TF-IDF + logistic regression is the classic strong floor
-on such data; the sum of both is a stronger baseline than either, for every arm alike.
+Class logits are the product of a text's feature vector over its unigrams and
+(hashed) bigrams with one learned weight row per n-gram. Two weightings
+(:data:`WEIGHTINGS`, set from the training texts by :meth:`NgramHead.fit_weighting`):
+
+* ``tfidf``: sublinear term frequency ``1 + log(tf)`` times the inverse document
+  frequency ``1 + log((1 + n) / (1 + df))`` of the training texts (scikit-learn's
+  smoothed form), the vector scaled to unit length, times :data:`GAIN`;
+* ``nb``: each n-gram present counts 1 (however often it occurs), and its weight for
+  a class is scaled by the magnitude of its naive-Bayes log-count ratio for that
+  class against the rest (:func:`log_count_ratios`), as in NBSVM (Wang and Manning,
+  2012, "Baselines and Bigrams"): a linear model over these features, fitted with an
+  L2 penalty, shrinks the n-grams that naive Bayes finds telling less than the
+  others. The scale is a fixed buffer, so the learned rows and their penalty live in
+  the scaled space.
+
+A BiLSTM trained from scratch on a few thousand texts reads word identity poorly,
+while a linear model over uni- and bigrams is the classic strong floor on such
+data; the sum of both is a stronger baseline than either, for every arm alike.
 
 Bigrams are hashed into ``buckets`` rows after the vocabulary's; padding
 positions (and bigrams reaching past a text's length) are masked out. The rows
@@ -19,8 +29,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-#: Output scale of the head: under Adam, its rows' effective learning rate relative to the BiLSTM's.
+#: Output scale of the ``tfidf`` head: under Adam, its rows' effective learning rate relative to the BiLSTM's.
 GAIN = 10.0
+#: The n-gram weightings (see the module docstring).
+WEIGHTINGS = ("tfidf", "nb")
+#: Additive smoothing of the naive-Bayes document counts (:func:`log_count_ratios`).
+NB_ALPHA = 1.0
 #: Multiplier of the bigram hash (a prime larger than any vocabulary kgft builds).
 _HASH_PRIME = 1_000_003
 
@@ -33,30 +47,40 @@ class NgramHead(nn.Module):
         num_classes (int): Number of labels.
         ngrams (int): 1 (unigrams) or 2 (unigrams and bigrams).
         buckets (int): Hash buckets for bigrams (ignored when ``ngrams`` is 1).
+        weighting (str): ``tfidf`` or ``nb`` (see the module docstring). (default: ``"tfidf"``)
     """
 
-    def __init__(self, vocab_size: int, num_classes: int, ngrams: int, buckets: int) -> None:
+    def __init__(self, vocab_size: int, num_classes: int, ngrams: int, buckets: int,
+                 weighting: str = "tfidf") -> None:
         super().__init__()
         if ngrams not in (1, 2):
             raise ValueError(f"ngrams must be 1 or 2, got {ngrams}")
-        self.vocab_size, self.ngrams, self.buckets = vocab_size, ngrams, buckets
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}, got {weighting!r}")
+        self.vocab_size, self.ngrams, self.buckets, self.weighting = vocab_size, ngrams, buckets, weighting
         rows = vocab_size + (buckets if ngrams == 2 else 0)
         self.weight = nn.Embedding(rows, num_classes)
         nn.init.zeros_(self.weight.weight)
         self.register_buffer("idf", torch.ones(rows))
+        self.register_buffer("ratio", torch.ones(rows, num_classes) if weighting == "nb" else None)
 
     @torch.no_grad()
-    def fit_idf(self, texts) -> None:
-        """Set the inverse document frequencies from the training texts' token ids.
+    def fit_weighting(self, texts, labels=None) -> None:
+        """Set the weighting from the training texts: the inverse document frequencies (``tfidf``)
+        or the naive-Bayes log-count ratios' magnitudes (``nb``).
 
         Args:
             texts (Sequence[Sequence[int]]): Token ids per training text.
+            labels (Sequence[int], optional): Their class indices (``nb`` needs them).
         """
-        df = torch.zeros_like(self.idf)
-        for ids in texts:
+        counts = torch.zeros(self.weight.weight.shape[1] if self.ratio is not None else 1, self.idf.numel())
+        for ids, label in zip(texts, labels if self.ratio is not None else [0] * len(texts)):
             rows, mask = self.ngram_ids(torch.tensor([list(ids)], dtype=torch.long), torch.tensor([len(ids)]))
-            df[torch.unique(rows[mask]).to(df.device)] += 1
-        self.idf.copy_(torch.log((1.0 + len(texts)) / (1.0 + df)) + 1.0)
+            counts[label, torch.unique(rows[mask])] += 1
+        if self.ratio is None:
+            self.idf.copy_(torch.log((1.0 + len(texts)) / (1.0 + counts[0].to(self.idf))) + 1.0)
+            return
+        self.ratio.copy_(log_count_ratios(counts).abs().t().to(self.ratio))
 
     def ngram_ids(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The row ids of every n-gram and their validity mask.
@@ -79,9 +103,10 @@ class NgramHead(nn.Module):
         return ids, mask
 
     def occurrence_weights(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """``[batch, n]``: each n-gram occurrence's share of its text's unit-length TF-IDF vector, times ``GAIN``.
+        """``[batch, n]``: each n-gram occurrence's share of its n-gram's value in the text.
 
-        An n-gram occurring ``tf`` times has the value ``(1 + log tf) * idf``, split evenly over
+        ``tfidf``: an n-gram occurring ``tf`` times has the value ``(1 + log tf) * idf`` in a
+        unit-length vector, times ``GAIN``; ``nb``: the value 1. Either is split evenly over
         its occurrences; padding gets 0.
 
         Args:
@@ -92,13 +117,16 @@ class NgramHead(nn.Module):
         keys = torch.where(mask, keys, torch.full_like(keys, -1))
         _, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
         tf = counts[inverse].to(self.idf.dtype)
+        if self.ratio is not None:
+            return mask.to(self.idf.dtype) / tf
         value = (1.0 + tf.log()) * self.idf[ids] * mask.to(self.idf.dtype)
         norm = (value.pow(2) / tf).sum(dim=1, keepdim=True).sqrt().clamp_min(1e-12)
         return GAIN * value / (tf * norm)
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor,
                 presence: torch.Tensor | None = None) -> torch.Tensor:
-        """``[batch, num_classes]`` logits: ``GAIN`` x the text's unit TF-IDF vector times the rows.
+        """``[batch, num_classes]`` logits: the text's n-gram values (:meth:`occurrence_weights`) times the rows
+        (times the ratios, with ``nb``).
 
         Args:
             tokens (Tensor): ``[batch, time]`` token ids.
@@ -111,7 +139,26 @@ class NgramHead(nn.Module):
         weights = self.occurrence_weights(ids, mask).to(self.weight.weight.dtype)
         if presence is not None:
             weights = weights * presence.to(weights.dtype)
-        return (self.weight(ids) * weights.unsqueeze(-1)).sum(dim=1)
+        rows = self.weight(ids) if self.ratio is None else self.weight(ids) * self.ratio[ids]
+        return (rows * weights.unsqueeze(-1)).sum(dim=1)
+
+
+def log_count_ratios(counts: torch.Tensor, alpha: float = NB_ALPHA) -> torch.Tensor:
+    """Naive-Bayes log-count ratios of each feature for each class against the rest.
+
+    ``r[c, f] = log(p[c, f] / |p[c]|_1) - log(q[c, f] / |q[c]|_1)`` where ``p[c]`` holds the
+    feature's (smoothed) counts in class ``c`` and ``q[c]`` those in the other classes.
+
+    Args:
+        counts (Tensor): ``[classes, features]`` counts (e.g. documents holding the feature).
+        alpha (float): Additive smoothing. (default: :data:`NB_ALPHA`)
+
+    Returns:
+        Tensor: ``[classes, features]``; with two classes the rows are each other's negatives.
+    """
+    p = counts + alpha
+    q = counts.sum(0, keepdim=True) - counts + alpha
+    return (p / p.sum(1, keepdim=True)).log() - (q / q.sum(1, keepdim=True)).log()
 
 
 def token_shares(values: torch.Tensor, time: int) -> torch.Tensor:

@@ -123,6 +123,10 @@ class ModelOptions:
             the outputs. (default: ``"last"``)
         ngrams (int): The linear n-gram head beside the BiLSTM (:mod:`model.ngram_head`): 0 (none),
             1 (unigrams) or 2 (unigrams and hashed bigrams). (default: ``2``)
+        ngram_weighting (str): The n-gram head's features: ``tfidf`` or ``nb`` (each n-gram's
+            presence, its weights scaled by its naive-Bayes log-count ratios). (default: ``"tfidf"``)
+        ngram_buckets (int): Hash buckets of the bigrams: fewer than a corpus's distinct bigrams
+            merge some of them in one row, which costs ``nb`` more than ``tfidf``. (default: ``131072``)
     """
 
     embedding_dim: int = ClassifierConfig.embedding_dim
@@ -135,6 +139,8 @@ class ModelOptions:
     # The n-gram head lifted validation accuracy of the knowledge arm on MR (10%, 100%) and IMDB
     # (BENCHMARKS.md, selection table); it is part of every arm, the baseline's too.
     ngrams: int = 2
+    ngram_weighting: str = ClassifierConfig.ngram_weighting
+    ngram_buckets: int = ClassifierConfig.ngram_buckets
 
     def __post_init__(self) -> None:
         self.classifier_config(vocab_size=1, num_classes=1)

@@ -1,4 +1,4 @@
-"""The linear n-gram head: ids, masking, the normalized sum, presence weights and token shares."""
+"""The linear n-gram head: ids, masking, the normalized sum, the naive-Bayes weighting, presence weights and token shares."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from model.classifier import BiLSTMClassifier, ClassifierConfig
-from model.ngram_head import GAIN, NgramHead, token_shares
+from model.ngram_head import GAIN, NB_ALPHA, NgramHead, log_count_ratios, token_shares
 
 
 def test_ngram_ids_hash_bigrams_after_the_vocabulary_and_mask_padding():
@@ -61,7 +61,7 @@ def test_bad_ngram_settings_are_refused():
 
 def test_idf_comes_from_the_training_texts_and_repeats_count_sublinearly():
     head = NgramHead(vocab_size=5, num_classes=1, ngrams=1, buckets=0)
-    head.fit_idf([[1, 2], [1, 3], [1, 1]])
+    head.fit_weighting([[1, 2], [1, 3], [1, 1]])
     idf = head.idf.tolist()
     assert idf[1] == pytest.approx(1.0 + math.log(4 / 4))  # in every text
     assert idf[2] == pytest.approx(1.0 + math.log(4 / 2))
@@ -74,3 +74,30 @@ def test_idf_comes_from_the_training_texts_and_repeats_count_sublinearly():
     with torch.no_grad():
         logit = float(head(torch.tensor([[1, 1, 2]]), torch.tensor([3]))[0, 0])
     assert logit == pytest.approx(float(expected))
+
+
+def test_log_count_ratios_compare_each_class_with_the_rest():
+    counts = torch.tensor([[3.0, 0.0, 1.0], [1.0, 2.0, 1.0]])
+    r = log_count_ratios(counts)
+    p, q = counts[0] + NB_ALPHA, counts[1] + NB_ALPHA
+    assert r[0].tolist() == pytest.approx(((p / p.sum()).log() - (q / q.sum()).log()).tolist())
+    torch.testing.assert_close(r[1], -r[0])  # two classes: one row is the other's negative
+    three = log_count_ratios(torch.tensor([[4.0, 0.0], [0.0, 4.0], [0.0, 4.0]]))
+    assert three[0, 0] > 0 > three[0, 1] and three[1, 1] > 0  # class 0 owns feature 0
+
+
+def test_nb_weighting_counts_each_ngram_once_and_scales_its_rows_by_the_ratios():
+    head = NgramHead(vocab_size=6, num_classes=2, ngrams=1, buckets=0, weighting="nb")
+    texts, labels = [[1, 2], [1, 1, 3], [4, 2], [4, 5]], [0, 0, 1, 1]
+    head.fit_weighting(texts, labels)
+    # documents holding each token per class (a repeat counts once)
+    counts = torch.tensor([[0, 2, 1, 1, 0, 0], [0, 0, 1, 0, 2, 1]], dtype=torch.float32)
+    torch.testing.assert_close(head.ratio, log_count_ratios(counts).abs().t())
+    assert head.ratio[2].tolist() == pytest.approx([0.0, 0.0], abs=1e-6)  # in one text of each class
+    with torch.no_grad():
+        head.weight.weight.fill_(1.0)
+        logits = head(torch.tensor([[1, 1, 3, 0]]), torch.tensor([3]))
+    torch.testing.assert_close(logits[0], head.ratio[1] + head.ratio[3])  # "1" twice counts once
+    assert "ratio" in head.state_dict() and "ratio" not in NgramHead(6, 2, 1, 0).state_dict()
+    with pytest.raises(ValueError):
+        NgramHead(6, 2, 1, 0, weighting="bm25")

@@ -8,7 +8,7 @@ import torch
 from model.classifier import BiLSTMClassifier
 from model.knowledge import KnowledgeAugmentedClassifier
 from model.train import Trainer, TrainSettings
-from model.train.wide import BAG_RATIOS, L2_GRID, fit_wide, freeze_wide, wide_inputs, wide_parameters
+from model.train.wide import BAG_RATIOS, L2_GRID, fit_wide, freeze_wide, wide_inputs, wide_parameters, wide_scale
 from toy_data import channel_classifier_config, channel_split
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -20,7 +20,7 @@ def _classifier(**changes) -> BiLSTMClassifier:
     torch.manual_seed(0)
     vectors = torch.cat([torch.zeros(1, 6), torch.randn(7, 6, generator=torch.Generator().manual_seed(0))])
     classifier = BiLSTMClassifier(channel_classifier_config(ngrams=2, ngram_buckets=64, **changes), vectors)
-    classifier.ngram_head.fit_idf(TRAIN.ids)
+    classifier.ngram_head.fit_weighting(TRAIN.ids, TRAIN.labels)
     return classifier.eval()
 
 
@@ -32,16 +32,67 @@ def _logits(classifier, split):
         return classifier(tokens, lengths, channel)
 
 
-def test_the_sparse_inputs_times_the_rows_are_the_classifiers_wide_logits():
-    classifier = _classifier()
+@pytest.mark.parametrize("weighting", ["tfidf", "nb"])
+def test_the_sparse_inputs_times_the_scaled_rows_are_the_classifiers_wide_logits(weighting):
+    classifier = _classifier(ngram_weighting=weighting)
     with torch.no_grad():
         for p in wide_parameters(classifier):
             p.normal_()
         classifier.head.weight.zero_()
     x = wide_inputs(classifier, VALID)
     rows = torch.cat([p.detach() for p in wide_parameters(classifier)])
+    scale = wide_scale(classifier)
+    assert (scale is None) == (weighting == "tfidf")
     assert x.shape == (len(VALID), len(rows))
-    torch.testing.assert_close(torch.sparse.mm(x, rows) + classifier.head.bias, _logits(classifier, VALID))
+    scaled = rows if scale is None else rows * scale
+    torch.testing.assert_close(torch.sparse.mm(x, scaled) + classifier.head.bias, _logits(classifier, VALID))
+
+
+def test_an_nb_fit_is_logistic_regression_on_the_ratio_scaled_features():
+    """The wide fit in the scaled space equals a plain fit of the same rows on inputs multiplied by
+    the ratios (a two-class problem, where the ratios of both classes are equal)."""
+    import model.train.wide as wide
+
+    classifier = _classifier(ngram_weighting="nb", channel=None)
+    problem = wide._Problem.of(classifier, TRAIN, torch.device("cpu"))
+    assert problem.scale is not None and torch.equal(problem.scale[:, 0], problem.scale[:, 1])
+    x = problem.x
+    scaled = torch.sparse_coo_tensor(x.indices(), x.values() * problem.scale[x.indices()[1], 0], x.shape,
+                                     check_invariants=True)
+    plain = wide._Problem(scaled.coalesce(), problem.y, problem.start, 0, None)
+    fitted = []
+    for each in (problem, plain):
+        weight = each.start.clone().requires_grad_(True)
+        bias = torch.zeros(2, requires_grad=True)
+        each.solve(weight, bias, 1e-2, None)
+        fitted.append(weight.detach())
+    torch.testing.assert_close(fitted[0], fitted[1], atol=1e-4, rtol=1e-3)
+
+
+def test_the_fit_solves_for_the_rows_the_texts_read_and_leaves_the_others_at_their_prior():
+    """Reduced to the columns holding an entry, the fit reaches the solution of the full problem,
+    and every row no training text reads ends at its prior."""
+    import model.train.wide as wide
+
+    classifier = _classifier()
+    problem = wide._Problem.of(classifier, TRAIN, torch.device("cpu"))
+    prior = problem.start + 0.5  # a prior away from zero, so the unread rows have somewhere to go
+    penalty = problem.penalty(1e-2, 1.0)
+    fitted = []
+    for reduced in (True, False):
+        weight = torch.zeros_like(prior).requires_grad_(True)
+        bias = torch.zeros(2, requires_grad=True)
+        if reduced:
+            columns = wide._Columns(problem.x)
+            columns.solve(problem.y, weight, bias, penalty, prior, None, None)
+        else:
+            wide._solve(*wide._csr_pair(problem.x), problem.y, weight, bias, penalty, prior, None)
+        fitted.append(weight.detach())
+    unread = torch.ones(len(prior), dtype=torch.bool)
+    unread[columns.used] = False
+    assert 0 < len(columns.used) < len(prior)
+    torch.testing.assert_close(fitted[0], fitted[1], atol=1e-4, rtol=1e-3)
+    assert torch.equal(fitted[0][unread], prior[unread])
 
 
 def test_fit_wide_chooses_its_penalties_on_validation_and_starts_the_classifier_from_the_linear_model():
@@ -82,7 +133,7 @@ def _misleading_bag_split(n: int, seed: int, bag_agrees: bool, cue_share: float)
 def _bag_classifier(train, vote: float = 0.0) -> BiLSTMClassifier:
     vectors = torch.cat([torch.zeros(1, 6), torch.randn(7, 6, generator=torch.Generator().manual_seed(0))])
     classifier = BiLSTMClassifier(channel_classifier_config(ngrams=1, ngram_buckets=64), vectors)
-    classifier.ngram_head.fit_idf(train.ids)
+    classifier.ngram_head.fit_weighting(train.ids)
     if vote:
         classifier.channel.set_vote({0: 0, 1: 1}, vote)
     return classifier
@@ -101,7 +152,7 @@ def test_validation_can_switch_a_misleading_bag_off_and_keep_the_baselines_linea
     assert fit.valid_score >= 0.9
     assert classifier.channel.bag.weight.abs().max() == 0  # off: not even the graph's vote
     plain = BiLSTMClassifier(channel_classifier_config(ngrams=1, ngram_buckets=64, channel=None))
-    plain.ngram_head.fit_idf(train.ids)
+    plain.ngram_head.fit_weighting(train.ids)
     baseline, _ = fit_wide(plain, train, valid, ["neg", "pos"], "accuracy", torch.device("cpu"))
     assert baseline.l2 == fit.l2
     ngrams = plain.ngram_head.weight.weight
@@ -170,7 +221,7 @@ def test_out_of_fold_logits_do_not_remember_the_held_out_texts(monkeypatch):
     valid = EncodedSplit([[2 + 2 * i, 3 + 2 * i] for i in range(10)], labels[:10])
     classifier = BiLSTMClassifier(ClassifierConfig(vocab_size=170, num_classes=2, embedding_dim=4, hidden=4,
                                                    ngrams=1))
-    classifier.ngram_head.fit_idf(train.ids)
+    classifier.ngram_head.fit_weighting(train.ids)
     _, train_logits = fit_wide(classifier, train, valid, ["a", "b"], "accuracy", torch.device("cpu"))
     in_sample = (_logits(classifier.eval(), train).argmax(-1) == torch.tensor(labels)).float().mean()
     out_of_fold = ((train_logits + classifier.head.bias).argmax(-1) == torch.tensor(labels)).float().mean()
@@ -189,7 +240,7 @@ def test_while_the_bilstm_trains_each_text_sees_its_folds_logits_with_the_interc
     train = EncodedSplit([[2 + 2 * i, 3 + 2 * i] for i in range(80)], labels)
     classifier = BiLSTMClassifier(ClassifierConfig(vocab_size=170, num_classes=2, embedding_dim=4, hidden=4,
                                                    ngrams=1))
-    classifier.ngram_head.fit_idf(train.ids)
+    classifier.ngram_head.fit_weighting(train.ids)
     _, train_logits = fit_wide(classifier, train, train, ["a", "b"], "accuracy", torch.device("cpu"))
     tokens, lengths, _, _ = collate(train, range(len(train)), 0)
     with torch.no_grad():

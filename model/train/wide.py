@@ -116,8 +116,18 @@ def _ngram_block(head, ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     return rows[mask].cpu(), weights[mask].detach().cpu()
 
 
+def wide_scale(classifier) -> torch.Tensor | None:
+    """``[rows, classes]`` fixed scales of the wide rows (the logits read ``rows * scale``): the n-gram
+    head's naive-Bayes ratios (``nb`` weighting) and 1 for the bag; ``None`` where every scale is 1."""
+    head, channel = classifier.ngram_head, classifier.channel
+    if head is None or head.ratio is None:
+        return None
+    ones = [torch.ones_like(channel.bag.weight)] if channel is not None else []
+    return torch.cat([head.ratio.to(head.weight.weight), *ones]).detach()
+
+
 def wide_inputs(classifier, split: EncodedSplit) -> torch.Tensor:
-    """``[examples, rows]`` sparse inputs of the wide rows: ``inputs @ rows`` are the wide logits.
+    """``[examples, rows]`` sparse inputs of the wide rows: ``inputs @ (rows * wide_scale)`` are the wide logits.
 
     The columns are the n-gram head's rows, then the bag's.
     """
@@ -139,28 +149,34 @@ def wide_inputs(classifier, split: EncodedSplit) -> torch.Tensor:
     return torch.sparse_coo_tensor(index, values, (len(split), offset + bag), check_invariants=False).coalesce()
 
 
+def _logits(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
+    """``x @ (weight * scale) + bias`` (``scale`` ``None``: 1)."""
+    return x @ (weight if scale is None else weight * scale) + bias
+
+
 def _solve(x: torch.Tensor, xt: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-           penalty: torch.Tensor, prior: torch.Tensor, class_weights: torch.Tensor | None) -> None:
-    """Minimize the weighted mean cross-entropy of ``x @ weight + bias`` plus
+           penalty: torch.Tensor, prior: torch.Tensor, class_weights: torch.Tensor | None,
+           scale: torch.Tensor | None = None) -> None:
+    """Minimize the weighted mean cross-entropy of ``x @ (weight * scale) + bias`` plus
     ``sum(penalty * (weight - prior)**2) / 2``.
 
     In place, by L-BFGS with the gradient written out (``xt`` is ``x`` transposed, both CSR):
     autograd through a sparse product would transpose ``x`` at every step.
     """
     onehot = F.one_hot(y, weight.shape[1]).to(weight.dtype)
-    scale = (class_weights[y] if class_weights is not None else torch.ones_like(y, dtype=weight.dtype))
-    scale = (scale / scale.sum()).unsqueeze(1)
+    share = (class_weights[y] if class_weights is not None else torch.ones_like(y, dtype=weight.dtype))
+    share = (share / share.sum()).unsqueeze(1)
     optimizer = torch.optim.LBFGS([weight, bias], lr=1.0, max_iter=MAX_ITER, history_size=10,
                                   tolerance_grad=1e-6, tolerance_change=1e-9, line_search_fn="strong_wolfe")
 
     def closure():
         with torch.no_grad():
-            logits = x @ weight + bias
-            log_p = torch.log_softmax(logits, dim=1)
+            log_p = torch.log_softmax(_logits(x, weight, bias, scale), dim=1)
             shift = weight - prior
-            loss = -(scale * onehot * log_p).sum() + 0.5 * (penalty * shift.pow(2)).sum()
-            residual = scale * (log_p.exp() - onehot)
-            weight.grad = xt @ residual + penalty * shift
+            loss = -(share * onehot * log_p).sum() + 0.5 * (penalty * shift.pow(2)).sum()
+            residual = share * (log_p.exp() - onehot)
+            gradient = xt @ residual
+            weight.grad = (gradient if scale is None else gradient * scale) + penalty * shift
             bias.grad = residual.sum(0)
         return loss
 
@@ -186,6 +202,38 @@ def _without_columns_from(x: torch.Tensor, first: int) -> torch.Tensor:
                                    check_invariants=False).coalesce()
 
 
+def _used_columns(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The coalesced COO matrix ``x`` reduced to its columns holding an entry, and those columns' ids."""
+    used, inverse = torch.unique(x.indices()[1], return_inverse=True)
+    index = torch.stack([x.indices()[0], inverse])
+    return torch.sparse_coo_tensor(index, x.values(), (x.shape[0], len(used)), check_invariants=False).coalesce(), used
+
+
+class _Columns:
+    """A regression's inputs reduced to the columns it reads, in CSR form, and their transpose.
+
+    A row of the wide part whose input is empty in every training text has its optimum at its
+    prior (its penalty alone pulls it), so the fit solves for the read rows only and sets the
+    others there: the same solution at the cost of the rows the texts hold, however many hash
+    buckets the head has.
+    """
+
+    def __init__(self, x: torch.Tensor) -> None:
+        compact, self.used = _used_columns(x)
+        self.x, self.xt = _csr_pair(compact)
+
+    def solve(self, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, penalty: torch.Tensor,
+              prior: torch.Tensor, class_weights: torch.Tensor | None, scale: torch.Tensor | None) -> None:
+        """:func:`_solve` over the read rows, in place on the full ``weight`` (the others set to ``prior``)."""
+        used = self.used
+        rows = weight.detach()[used].clone().requires_grad_(True)
+        _solve(self.x, self.xt, y, rows, bias, penalty[used], prior[used], class_weights,
+               scale[used] if scale is not None else None)
+        with torch.no_grad():
+            weight.copy_(prior)
+            weight[used] = rows
+
+
 class _Problem:
     """The wide part's regression: inputs, labels, and the penalty and prior of a setting.
 
@@ -195,11 +243,11 @@ class _Problem:
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, start: torch.Tensor, bag_rows: int,
-                 class_weights: torch.Tensor | None) -> None:
-        self.x, self.y, self.start, self.class_weights = x, y, start, class_weights
+                 class_weights: torch.Tensor | None, scale: torch.Tensor | None = None) -> None:
+        self.x, self.y, self.start, self.class_weights, self.scale = x, y, start, class_weights, scale
         self.first_bag_row = start.shape[0] - bag_rows
         self.bag_rows = bag_rows
-        self._pairs: dict[bool, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._columns: dict[bool, _Columns] = {}
 
     @classmethod
     def of(cls, classifier, train: EncodedSplit, device: torch.device,
@@ -208,8 +256,10 @@ class _Problem:
         from the rows' current values."""
         start = torch.cat([p.detach() for p in wide_parameters(classifier)]).to(device).float()
         bag_rows = classifier.channel.bag.num_embeddings if classifier.channel is not None else 0
+        scale = wide_scale(classifier)
         return cls(wide_inputs(classifier, train).to(device),
-                   torch.as_tensor(train.labels, dtype=torch.long, device=device), start, bag_rows, class_weights)
+                   torch.as_tensor(train.labels, dtype=torch.long, device=device), start, bag_rows, class_weights,
+                   scale.to(device).float() if scale is not None else None)
 
     def inputs(self, x: torch.Tensor, bag_on: bool) -> torch.Tensor:
         """``x`` as the setting reads it (without the bag's columns when it is off)."""
@@ -233,10 +283,10 @@ class _Problem:
     def solve(self, weight: torch.Tensor, bias: torch.Tensor, l2: float, ratio: float | None) -> None:
         """Fit ``weight`` and ``bias`` in place on the whole training set, from where they are."""
         bag_on = ratio is not None
-        if bag_on not in self._pairs:
-            self._pairs[bag_on] = _csr_pair(self.inputs(self.x, bag_on))
-        _solve(*self._pairs[bag_on], self.y, weight, bias, self.penalty(l2, ratio), self.start_of(ratio),
-               self.class_weights)
+        if bag_on not in self._columns:
+            self._columns[bag_on] = _Columns(self.inputs(self.x, bag_on))
+        self._columns[bag_on].solve(self.y, weight, bias, self.penalty(l2, ratio), self.start_of(ratio),
+                                    self.class_weights, self.scale)
 
     def out_of_fold(self, l2: float, ratio: float | None, seed: int) -> torch.Tensor:
         """``[examples, classes]`` logits of each training example by a fit without its fold
@@ -251,12 +301,12 @@ class _Problem:
             keep = torch.ones(n, dtype=torch.bool, device=x.device)
             keep[held] = False
             kept = keep.nonzero().squeeze(1)
-            w = prior.clone().requires_grad_(True)
+            w = prior.clone()
             b = torch.zeros(self.start.shape[1], device=x.device, requires_grad=True)
-            _solve(*_csr_pair(x.index_select(0, kept).coalesce()), self.y[kept], w, b, penalty, prior,
-                   self.class_weights)
+            _Columns(x.index_select(0, kept).coalesce()).solve(self.y[kept], w, b, penalty, prior,
+                                                               self.class_weights, self.scale)
             with torch.no_grad():
-                logits[held] = _csr(x.index_select(0, held).coalesce()) @ w + b
+                logits[held] = _logits(_csr(x.index_select(0, held).coalesce()), w, b, self.scale)
         return logits
 
 
@@ -278,12 +328,12 @@ def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, label
     valid_inputs = _csr(x_valid)
     while passes:
         settings = passes.pop(0)
-        weight = problem.start_of(settings[0][1]).clone().requires_grad_(True)
+        weight = problem.start_of(settings[0][1]).clone()
         bias = torch.zeros(len(labels), device=weight.device, requires_grad=True)
         for l2, ratio in settings:
             problem.solve(weight, bias, l2, ratio)
             with torch.no_grad():
-                predicted = (valid_inputs @ weight + bias).argmax(-1).tolist()
+                predicted = _logits(valid_inputs, weight, bias, problem.scale).argmax(-1).tolist()
             score = classification_metrics(valid.labels, predicted, labels)[monitor]
             logger.info("wide fit: l2 %g, bag ratio %s: valid %s %.4f", l2, ratio, monitor, score)
             on = ratio is not None
@@ -323,8 +373,8 @@ def _cached_search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit
                    monitor: str) -> tuple:
     """:func:`_search`, or the last search's result when it read exactly the same inputs."""
     key = _digest(problem.x.indices(), problem.x.values(), problem.y, problem.start, problem.bag_rows,
-                  problem.class_weights, x_valid.indices(), x_valid.values(), list(valid.labels), labels, monitor,
-                  L2_GRID, BAG_RATIOS, MAX_ITER, str(problem.x.device))
+                  problem.class_weights, problem.scale, x_valid.indices(), x_valid.values(), list(valid.labels),
+                  labels, monitor, L2_GRID, BAG_RATIOS, MAX_ITER, str(problem.x.device))
     if key not in _searches:
         _searches.clear()
         _searches[key] = _search(problem, x_valid, valid, labels, monitor)
