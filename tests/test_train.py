@@ -265,6 +265,26 @@ def test_pooling_and_class_weight_options(runner, tmp_path):
     assert res.exit_code == 2 and "attention" in res.output
 
 
+def test_an_nb_weighted_ngram_head_trains_saves_its_ratios_and_rebuilds(runner, tmp_path):
+    data = _write_csv(tmp_path / "d.csv")
+    out = tmp_path / "run"
+    res = runner.invoke(cli, ["train", "--dataset", str(data), "--out", str(out), "--baseline",
+                              "--ngram-weighting", "nb", *FAST])
+    assert res.exit_code == 0, res.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["model"]["ngram_weighting"] == "nb"
+    metrics = json.loads((out / "seed-0" / "metrics.json").read_text())
+    assert metrics["fit"]["wide"]["features"] > 0
+    ratio = torch.load(out / "seed-0" / "best.pt", weights_only=True)["classifier"]["ngram_head.ratio"]
+    assert ratio.shape[1] == 2 and not torch.all(ratio == 1)
+    res = runner.invoke(cli, ["evaluate", str(out), "--json", "-q"])  # the saved head rebuilds with its ratios
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    res = runner.invoke(cli, ["train", "--dataset", str(data), "--out", str(tmp_path / "bad"),
+                              "--ngram-weighting", "bm25"])
+    assert res.exit_code == 2 and "bm25" in res.output
+
+
 def test_resume_without_a_checkpoint_seeds_like_a_fresh_run(tmp_path):
     """quickstart trains with resume=True: with nothing to restore it must seed exactly as `kgft train` does."""
     import torch
