@@ -251,8 +251,11 @@ class EmbeddedStore:
                 self.oxigraph.bulk_extend(progress(buffer, desc=label, unit=" triples"))
                 self.oxigraph.bulk_extend(forms)
                 return len(buffer), journal
-            # Large file: loaded in chunks (Oxigraph's bulk loader grows with its input).
-            del buffer, quads
+            # Large file: loaded in chunks (Oxigraph's bulk loader grows with its input). The parse is
+            # closed here, not by the garbage collector: a Ctrl-C while it closes its file then
+            # reaches this import instead of being printed as ignored in a finalizer.
+            quads.close()
+            del buffer
             return load_in_chunks(self, path, fmt, base_iri, label, BUFFER_QUADS, scope), journal
 
     @contextmanager

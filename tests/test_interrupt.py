@@ -89,6 +89,41 @@ def test_a_signal_after_an_import_is_written_lets_it_stand(tmp_path, monkeypatch
         assert store.count() == 10 and store.import_file(data).extra["skipped"]
 
 
+def test_a_signal_while_the_first_parse_closes_stops_the_import(tmp_path, monkeypatch):
+    """A large file's first parse is closed before the chunked load: Ctrl-C while it closes its file
+    stops the import (the store unchanged), instead of being lost in the parse's finalizer."""
+    from contextlib import contextmanager
+
+    import kg.embedded
+    import kg.parse
+    from kg.embedded import EmbeddedStore
+
+    data = tmp_path / "big.nt"
+    data.write_text("".join(f"<http://e/s{i}> <http://e/p> \"v{i}\" .\n" for i in range(40)), encoding="utf-8")
+    reading, closes = kg.parse._reading, []
+
+    @contextmanager
+    def interrupted_on_first_close(*args, **kwargs):
+        with reading(*args, **kwargs) as fh:
+            try:
+                yield fh
+            finally:
+                closes.append(1)
+                if len(closes) == 1:
+                    os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(kg.parse, "_reading", interrupted_on_first_close)
+    monkeypatch.setattr(kg.embedded, "BUFFER_QUADS", 10)  # 40 statements: the chunked path
+    monkeypatch.setattr(kg.embedded, "TRANSACTION_QUADS", 5)
+    with EmbeddedStore(tmp_path / "store") as store:
+        with pytest.raises(KeyboardInterrupt):
+            store.import_file(data)
+        assert store.count() == 0
+    monkeypatch.undo()
+    with EmbeddedStore(tmp_path / "store") as store:
+        assert store.import_file(data).triples_added == 40
+
+
 def _two_files(tmp_path):
     files = []
     for name in ("a", "b"):
