@@ -8,6 +8,7 @@ import torch
 from model.classifier import BiLSTMClassifier
 from model.knowledge import KnowledgeAugmentedClassifier
 from model.train import Trainer, TrainSettings
+from model.train.sparse_logistic import ReadColumns, csr_pair, solve
 from model.train.wide import BAG_RATIOS, L2_GRID, fit_wide, freeze_wide, wide_inputs, wide_parameters, wide_scale
 from toy_data import channel_classifier_config, channel_split
 
@@ -83,10 +84,10 @@ def test_the_fit_solves_for_the_rows_the_texts_read_and_leaves_the_others_at_the
         weight = torch.zeros_like(prior).requires_grad_(True)
         bias = torch.zeros(2, requires_grad=True)
         if reduced:
-            columns = wide._Columns(problem.x)
+            columns = ReadColumns(problem.x)
             columns.solve(problem.y, weight, bias, penalty, prior, None, None)
         else:
-            wide._solve(*wide._csr_pair(problem.x), problem.y, weight, bias, penalty, prior, None)
+            solve(*csr_pair(problem.x), problem.y, weight, bias, penalty, prior, None)
         fitted.append(weight.detach())
     unread = torch.ones(len(prior), dtype=torch.bool)
     unread[columns.used] = False

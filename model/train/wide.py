@@ -9,7 +9,7 @@ the same data. Fitting them first avoids that, as in stacking:
 
 1. the wide rows (and the head's bias, as the intercept) are fitted alone, as a
    multinomial logistic regression with an L2 penalty (full-batch L-BFGS over the
-   sparse matrix of the rows' inputs, at most :data:`MAX_ITER` iterations), the
+   sparse matrix of the rows' inputs, :mod:`model.train.sparse_logistic`), the
    penalty of each block (n-grams, bag) chosen from :data:`L2_GRID` and
    :data:`BAG_RATIOS` on validation. The bag's penalty pulls its rows toward
    where they start, the graph's vote (each class concept's weight to its class,
@@ -38,14 +38,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import warnings
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 
 from model.train.batching import EncodedSplit
 from model.train.metrics import classification_metrics, paired_standard_error
+from model.train.sparse_logistic import MAX_ITER, ReadColumns, csr, scaled_logits
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +55,6 @@ L2_GRID = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 #: ``L2_GRID`` value (1 is tried with the grid), when there is a bag; the strongest all but fix the
 #: bag at the graph's vote.
 BAG_RATIOS = (1000.0, 100.0, 10.0, 0.1, 0.01)
-#: L-BFGS iterations per fit.
-MAX_ITER = 100
 #: Folds of the out-of-fold logits the BiLSTM trains beside.
 FOLDS = 5
 
@@ -149,89 +146,11 @@ def wide_inputs(classifier, split: EncodedSplit) -> torch.Tensor:
     return torch.sparse_coo_tensor(index, values, (len(split), offset + bag), check_invariants=False).coalesce()
 
 
-def _logits(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
-    """``x @ (weight * scale) + bias`` (``scale`` ``None``: 1)."""
-    return x @ (weight if scale is None else weight * scale) + bias
-
-
-def _solve(x: torch.Tensor, xt: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-           penalty: torch.Tensor, prior: torch.Tensor, class_weights: torch.Tensor | None,
-           scale: torch.Tensor | None = None) -> None:
-    """Minimize the weighted mean cross-entropy of ``x @ (weight * scale) + bias`` plus
-    ``sum(penalty * (weight - prior)**2) / 2``.
-
-    In place, by L-BFGS with the gradient written out (``xt`` is ``x`` transposed, both CSR):
-    autograd through a sparse product would transpose ``x`` at every step.
-    """
-    onehot = F.one_hot(y, weight.shape[1]).to(weight.dtype)
-    share = (class_weights[y] if class_weights is not None else torch.ones_like(y, dtype=weight.dtype))
-    share = (share / share.sum()).unsqueeze(1)
-    optimizer = torch.optim.LBFGS([weight, bias], lr=1.0, max_iter=MAX_ITER, history_size=10,
-                                  tolerance_grad=1e-6, tolerance_change=1e-9, line_search_fn="strong_wolfe")
-
-    def closure():
-        with torch.no_grad():
-            log_p = torch.log_softmax(_logits(x, weight, bias, scale), dim=1)
-            shift = weight - prior
-            loss = -(share * onehot * log_p).sum() + 0.5 * (penalty * shift.pow(2)).sum()
-            residual = share * (log_p.exp() - onehot)
-            gradient = xt @ residual
-            weight.grad = (gradient if scale is None else gradient * scale) + penalty * shift
-            bias.grad = residual.sum(0)
-        return loss
-
-    optimizer.step(closure)
-
-
-def _csr(x: torch.Tensor) -> torch.Tensor:
-    """A sparse COO matrix as CSR (fast products on CPU and GPU)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return x.to_sparse_csr()
-
-
-def _csr_pair(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A sparse COO matrix as CSR, and its transpose as CSR."""
-    return _csr(x), _csr(x.t().coalesce())
-
-
 def _without_columns_from(x: torch.Tensor, first: int) -> torch.Tensor:
     """The coalesced COO matrix ``x`` with its entries in columns ``>= first`` dropped (same shape)."""
     keep = x.indices()[1] < first
     return torch.sparse_coo_tensor(x.indices()[:, keep], x.values()[keep], x.shape,
                                    check_invariants=False).coalesce()
-
-
-def _used_columns(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The coalesced COO matrix ``x`` reduced to its columns holding an entry, and those columns' ids."""
-    used, inverse = torch.unique(x.indices()[1], return_inverse=True)
-    index = torch.stack([x.indices()[0], inverse])
-    return torch.sparse_coo_tensor(index, x.values(), (x.shape[0], len(used)), check_invariants=False).coalesce(), used
-
-
-class _Columns:
-    """A regression's inputs reduced to the columns it reads, in CSR form, and their transpose.
-
-    A row of the wide part whose input is empty in every training text has its optimum at its
-    prior (its penalty alone pulls it), so the fit solves for the read rows only and sets the
-    others there: the same solution at the cost of the rows the texts hold, however many hash
-    buckets the head has.
-    """
-
-    def __init__(self, x: torch.Tensor) -> None:
-        compact, self.used = _used_columns(x)
-        self.x, self.xt = _csr_pair(compact)
-
-    def solve(self, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, penalty: torch.Tensor,
-              prior: torch.Tensor, class_weights: torch.Tensor | None, scale: torch.Tensor | None) -> None:
-        """:func:`_solve` over the read rows, in place on the full ``weight`` (the others set to ``prior``)."""
-        used = self.used
-        rows = weight.detach()[used].clone().requires_grad_(True)
-        _solve(self.x, self.xt, y, rows, bias, penalty[used], prior[used], class_weights,
-               scale[used] if scale is not None else None)
-        with torch.no_grad():
-            weight.copy_(prior)
-            weight[used] = rows
 
 
 class _Problem:
@@ -247,7 +166,7 @@ class _Problem:
         self.x, self.y, self.start, self.class_weights, self.scale = x, y, start, class_weights, scale
         self.first_bag_row = start.shape[0] - bag_rows
         self.bag_rows = bag_rows
-        self._columns: dict[bool, _Columns] = {}
+        self._columns: dict[bool, ReadColumns] = {}
 
     @classmethod
     def of(cls, classifier, train: EncodedSplit, device: torch.device,
@@ -284,7 +203,7 @@ class _Problem:
         """Fit ``weight`` and ``bias`` in place on the whole training set, from where they are."""
         bag_on = ratio is not None
         if bag_on not in self._columns:
-            self._columns[bag_on] = _Columns(self.inputs(self.x, bag_on))
+            self._columns[bag_on] = ReadColumns(self.inputs(self.x, bag_on))
         self._columns[bag_on].solve(self.y, weight, bias, self.penalty(l2, ratio), self.start_of(ratio),
                                     self.class_weights, self.scale)
 
@@ -303,10 +222,10 @@ class _Problem:
             kept = keep.nonzero().squeeze(1)
             w = prior.clone()
             b = torch.zeros(self.start.shape[1], device=x.device, requires_grad=True)
-            _Columns(x.index_select(0, kept).coalesce()).solve(self.y[kept], w, b, penalty, prior,
-                                                               self.class_weights, self.scale)
+            ReadColumns(x.index_select(0, kept).coalesce()).solve(self.y[kept], w, b, penalty, prior,
+                                                                  self.class_weights, self.scale)
             with torch.no_grad():
-                logits[held] = _logits(_csr(x.index_select(0, held).coalesce()), w, b, self.scale)
+                logits[held] = scaled_logits(csr(x.index_select(0, held).coalesce()), w, b, self.scale)
         return logits
 
 
@@ -325,7 +244,7 @@ def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, label
     if problem.bag_rows:
         passes.append([(l2, 1.0) for l2 in L2_GRID])
     best: dict[bool, tuple] = {}  # bag on? -> (score, l2, ratio, weight, bias, predictions)
-    valid_inputs = _csr(x_valid)
+    valid_inputs = csr(x_valid)
     while passes:
         settings = passes.pop(0)
         weight = problem.start_of(settings[0][1]).clone()
@@ -333,7 +252,7 @@ def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, label
         for l2, ratio in settings:
             problem.solve(weight, bias, l2, ratio)
             with torch.no_grad():
-                predicted = _logits(valid_inputs, weight, bias, problem.scale).argmax(-1).tolist()
+                predicted = scaled_logits(valid_inputs, weight, bias, problem.scale).argmax(-1).tolist()
             score = classification_metrics(valid.labels, predicted, labels)[monitor]
             logger.info("wide fit: l2 %g, bag ratio %s: valid %s %.4f", l2, ratio, monitor, score)
             on = ratio is not None
