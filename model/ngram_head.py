@@ -57,7 +57,7 @@ class NgramHead(nn.Module):
             raise ValueError(f"ngrams must be 1 or 2, got {ngrams}")
         if weighting not in WEIGHTINGS:
             raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}, got {weighting!r}")
-        self.vocab_size, self.ngrams, self.buckets, self.weighting = vocab_size, ngrams, buckets, weighting
+        self.vocab_size, self.ngrams, self.buckets = vocab_size, ngrams, buckets
         rows = vocab_size + (buckets if ngrams == 2 else 0)
         self.weight = nn.Embedding(rows, num_classes)
         nn.init.zeros_(self.weight.weight)
@@ -73,6 +73,8 @@ class NgramHead(nn.Module):
             texts (Sequence[Sequence[int]]): Token ids per training text.
             labels (Sequence[int], optional): Their class indices (``nb`` needs them).
         """
+        if self.ratio is not None and labels is None:
+            raise ValueError("the nb weighting needs the training texts' labels")
         counts = torch.zeros(self.weight.weight.shape[1] if self.ratio is not None else 1, self.idf.numel())
         for ids, label in zip(texts, labels if self.ratio is not None else [0] * len(texts)):
             rows, mask = self.ngram_ids(torch.tensor([list(ids)], dtype=torch.long), torch.tensor([len(ids)]))

@@ -101,3 +101,5 @@ def test_nb_weighting_counts_each_ngram_once_and_scales_its_rows_by_the_ratios()
     assert "ratio" in head.state_dict() and "ratio" not in NgramHead(6, 2, 1, 0).state_dict()
     with pytest.raises(ValueError):
         NgramHead(6, 2, 1, 0, weighting="bm25")
+    with pytest.raises(ValueError, match="labels"):
+        head.fit_weighting(texts)
