@@ -126,7 +126,7 @@ class ModelOptions:
         ngram_weighting (str): The n-gram head's features: ``tfidf`` or ``nb`` (each n-gram's
             presence, its weights scaled by its naive-Bayes log-count ratios). (default: ``"tfidf"``)
         ngram_buckets (int): Hash buckets of the bigrams: fewer than a corpus's distinct bigrams
-            merge some of them in one row, which costs ``nb`` more than ``tfidf``. (default: ``131072``)
+            merge some of them in one row (with ``nb``, in one ratio too). (default: ``131072``)
     """
 
     embedding_dim: int = ClassifierConfig.embedding_dim

@@ -91,7 +91,7 @@ class ReadColumns:
         used = self.used
         rows = weight.detach()[used].clone().requires_grad_(True)
         solve(self.x, self.xt, y, rows, bias, penalty[used], prior[used], class_weights,
-               scale[used] if scale is not None else None)
+              scale[used] if scale is not None else None)
         with torch.no_grad():
             weight.copy_(prior)
             weight[used] = rows
