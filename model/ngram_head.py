@@ -26,6 +26,8 @@ start at zero, so training starts from the BiLSTM's logits.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import nn
 
@@ -73,13 +75,14 @@ class NgramHead(nn.Module):
             texts (Sequence[Sequence[int]]): Token ids per training text.
             labels (Sequence[int], optional): Their class indices (``nb`` needs them).
         """
-        if self.ratio is not None and labels is None:
+        by_class = self.ratio is not None  # nb: documents per class holding each n-gram; tfidf: in all
+        if by_class and labels is None:
             raise ValueError("the nb weighting needs the training texts' labels")
-        counts = torch.zeros(self.weight.weight.shape[1] if self.ratio is not None else 1, self.idf.numel())
-        for ids, label in zip(texts, labels if self.ratio is not None else [0] * len(texts)):
+        counts = torch.zeros(self.weight.weight.shape[1] if by_class else 1, self.idf.numel())
+        for ids, label in zip(texts, labels if by_class else itertools.repeat(0)):
             rows, mask = self.ngram_ids(torch.tensor([list(ids)], dtype=torch.long), torch.tensor([len(ids)]))
             counts[label, torch.unique(rows[mask])] += 1
-        if self.ratio is None:
+        if not by_class:
             self.idf.copy_(torch.log((1.0 + len(texts)) / (1.0 + counts[0].to(self.idf))) + 1.0)
             return
         self.ratio.copy_(log_count_ratios(counts).abs().t().to(self.ratio))

@@ -89,7 +89,7 @@ class ReadColumns:
               prior: torch.Tensor, class_weights: torch.Tensor | None, scale: torch.Tensor | None) -> None:
         """:func:`solve` over the read rows, in place on the full ``weight`` (the others set to ``prior``)."""
         used = self.used
-        rows = weight.detach()[used].clone().requires_grad_(True)
+        rows = weight.detach()[used].requires_grad_(True)  # indexing copies
         solve(self.x, self.xt, y, rows, bias, penalty[used], prior[used], class_weights,
               scale[used] if scale is not None else None)
         with torch.no_grad():
