@@ -52,8 +52,9 @@ class ClassifierConfig:
         channel (dict, optional): :class:`~model.knowledge.channel.ChannelConfig` as a dict;
             ``None`` builds no knowledge channel. (default: ``None``)
         ngrams (int): The linear n-gram head (:mod:`model.ngram_head`): 0 (none), 1 (unigrams)
-            or 2 (unigrams and hashed bigrams). (default: ``0``)
-        ngram_buckets (int): Hash buckets of the bigrams. (default: ``131072``)
+            or 2 (unigrams and bigrams). (default: ``0``)
+        ngram_bigrams (int): The n-gram head's bigram rows: the training texts' distinct bigrams
+            (:func:`model.ngram_head.bigram_keys`), set by the run from its data. (default: ``0``)
         ngram_weighting (str): The n-gram head's features: ``tfidf`` or ``nb`` (naive-Bayes scaled
             presence; :mod:`model.ngram_head`). (default: ``"tfidf"``)
     """
@@ -70,15 +71,14 @@ class ClassifierConfig:
     init_std: float | None = None
     channel: dict | None = None
     ngrams: int = 0
-    ngram_buckets: int = 131072
+    ngram_bigrams: int = 0
     ngram_weighting: str = "tfidf"
 
     def __post_init__(self) -> None:
         require_choice(self.pooling, POOLINGS, "pooling")
         require_choice(self.ngrams, NGRAMS, "ngrams")
         require_choice(self.ngram_weighting, WEIGHTINGS, "ngram_weighting")
-        require_at_least_one(self, ("vocab_size", "num_classes", "embedding_dim", "hidden", "layers",
-                                    "ngram_buckets"))
+        require_at_least_one(self, ("vocab_size", "num_classes", "embedding_dim", "hidden", "layers"))
         for name in ("dropout", "embedding_dropout"):
             if getattr(self, name) is not None:
                 require_fraction("model", name, getattr(self, name), high_open=True)
@@ -128,7 +128,7 @@ class BiLSTMClassifier(nn.Module):
         self.head = nn.Linear(2 * config.hidden, config.num_classes)
         self.ngram_head = None
         if config.ngrams:
-            self.ngram_head = NgramHead(config.vocab_size, config.num_classes, config.ngrams, config.ngram_buckets,
+            self.ngram_head = NgramHead(config.vocab_size, config.num_classes, config.ngrams, config.ngram_bigrams,
                                         config.ngram_weighting)
 
     def encode(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

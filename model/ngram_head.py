@@ -1,8 +1,8 @@
 """A linear n-gram head beside the BiLSTM: the "wide" part of a wide-and-deep classifier.
 
 Class logits are the product of a text's feature vector over its unigrams and
-(hashed) bigrams with one learned weight row per n-gram. Two weightings
-(:data:`WEIGHTINGS`, set from the training texts by :meth:`NgramHead.fit_weighting`):
+bigrams with one learned weight row per n-gram. Two weightings
+(:data:`WEIGHTINGS`, set from the training texts by :meth:`NgramHead.fit`):
 
 * ``tfidf``: sublinear term frequency ``1 + log(tf)`` times the inverse document
   frequency ``1 + log((1 + n) / (1 + df))`` of the training texts (scikit-learn's
@@ -19,9 +19,14 @@ A BiLSTM trained from scratch on a few thousand texts reads word identity poorly
 while a linear model over uni- and bigrams is the classic strong floor on such
 data; the sum of both is a stronger baseline than either, for every arm alike.
 
-Bigrams are hashed into ``buckets`` rows after the vocabulary's; padding
-positions (and bigrams reaching past a text's length) are masked out. The rows
-start at zero, so training starts from the BiLSTM's logits.
+The bigram rows follow the vocabulary's, one per distinct bigram of the training
+texts (:func:`bigram_keys`), as a fitted vectorizer's vocabulary: a bigram the
+training texts never hold has no row and is read as absent, like padding
+positions and bigrams reaching past a text's length. (Hashing bigrams into a
+fixed number of rows instead merges unrelated bigrams in one row and gives unseen
+ones the weight of whatever trained bigram shares their row, which cost the MR
+baseline accuracy: BENCHMARKS.md, "The n-gram weighting".) The rows start at
+zero, so training starts from the BiLSTM's logits.
 """
 
 from __future__ import annotations
@@ -37,44 +42,55 @@ GAIN = 10.0
 WEIGHTINGS = ("tfidf", "nb")
 #: Additive smoothing of the naive-Bayes document counts (:func:`log_count_ratios`).
 NB_ALPHA = 1.0
-#: Multiplier of the bigram hash (a prime larger than any vocabulary kgft builds).
-_HASH_PRIME = 1_000_003
 
 
 class NgramHead(nn.Module):
-    """Length-normalized sum of per-n-gram class weights over a text's unigrams and hashed bigrams.
+    """Length-normalized sum of per-n-gram class weights over a text's unigrams and bigrams.
 
     Args:
         vocab_size (int): Number of token ids.
         num_classes (int): Number of labels.
         ngrams (int): 1 (unigrams) or 2 (unigrams and bigrams).
-        buckets (int): Hash buckets for bigrams (ignored when ``ngrams`` is 1).
+        bigrams (int): Bigram rows: the training texts' distinct bigrams (:func:`bigram_keys`;
+            ignored when ``ngrams`` is 1). (default: ``0``)
         weighting (str): ``tfidf`` or ``nb`` (see the module docstring). (default: ``"tfidf"``)
     """
 
-    def __init__(self, vocab_size: int, num_classes: int, ngrams: int, buckets: int,
+    def __init__(self, vocab_size: int, num_classes: int, ngrams: int, bigrams: int = 0,
                  weighting: str = "tfidf") -> None:
         super().__init__()
         if ngrams not in (1, 2):
             raise ValueError(f"ngrams must be 1 or 2, got {ngrams}")
         if weighting not in WEIGHTINGS:
             raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}, got {weighting!r}")
-        self.vocab_size, self.ngrams, self.buckets = vocab_size, ngrams, buckets
-        rows = vocab_size + (buckets if ngrams == 2 else 0)
+        self.vocab_size, self.ngrams = vocab_size, ngrams
+        bigrams = bigrams if ngrams == 2 else 0
+        rows = vocab_size + bigrams
         self.weight = nn.Embedding(rows, num_classes)
         nn.init.zeros_(self.weight.weight)
+        self.register_buffer("bigram_keys", torch.zeros(bigrams, dtype=torch.long))
         self.register_buffer("idf", torch.ones(rows))
         self.register_buffer("ratio", torch.ones(rows, num_classes) if weighting == "nb" else None)
 
     @torch.no_grad()
-    def fit_weighting(self, texts, labels=None) -> None:
-        """Set the weighting from the training texts: the inverse document frequencies (``tfidf``)
-        or the naive-Bayes log-count ratios' magnitudes (``nb``).
+    def fit(self, texts, labels=None) -> None:
+        """Set the bigram rows and the weighting from the training texts: the inverse document
+        frequencies (``tfidf``) or the naive-Bayes log-count ratios' magnitudes (``nb``).
 
         Args:
             texts (Sequence[Sequence[int]]): Token ids per training text.
             labels (Sequence[int], optional): Their class indices (``nb`` needs them).
+
+        Raises:
+            ValueError: ``nb`` without labels, or texts holding another number of distinct
+                bigrams than the head has rows for.
         """
+        if self.ngrams == 2:
+            keys = bigram_keys(texts, self.vocab_size)
+            if keys.numel() != self.bigram_keys.numel():
+                raise ValueError(f"the head has rows for {self.bigram_keys.numel()} bigrams, "
+                                 f"the texts hold {keys.numel()}")
+            self.bigram_keys.copy_(keys)
         by_class = self.ratio is not None  # nb: documents per class holding each n-gram; tfidf: in all
         if by_class and labels is None:
             raise ValueError("the nb weighting needs the training texts' labels")
@@ -102,10 +118,20 @@ class NgramHead(nn.Module):
         lengths = lengths.to(tokens.device).unsqueeze(1)
         ids, mask = tokens, positions < lengths
         if self.ngrams == 2 and tokens.shape[1] > 1:
-            pairs = (tokens[:, :-1] * _HASH_PRIME + tokens[:, 1:]) % self.buckets + self.vocab_size
-            ids = torch.cat([ids, pairs], dim=1)
-            mask = torch.cat([mask, positions[:-1] < lengths - 1], dim=1)
+            rows, known = self.bigram_rows(tokens[:, :-1] * self.vocab_size + tokens[:, 1:])
+            ids = torch.cat([ids, rows], dim=1)
+            mask = torch.cat([mask, (positions[:-1] < lengths - 1) & known], dim=1)
         return ids, mask
+
+    def bigram_rows(self, keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The rows of bigram keys (``first * vocab_size + second``), and which of them the training
+        texts held (the others get row 0, masked out)."""
+        table = self.bigram_keys
+        if not table.numel():
+            return torch.zeros_like(keys), torch.zeros_like(keys, dtype=torch.bool)
+        at = torch.searchsorted(table, keys).clamp_max(table.numel() - 1)
+        known = table[at] == keys
+        return torch.where(known, at + self.vocab_size, torch.zeros_like(at)), known
 
     def occurrence_weights(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``[batch, n]``: each n-gram occurrence's share of its n-gram's value in the text.
@@ -146,6 +172,27 @@ class NgramHead(nn.Module):
             weights = weights * presence.to(weights.dtype)
         rows = self.weight(ids) if self.ratio is None else self.weight(ids) * self.ratio[ids]
         return (rows * weights.unsqueeze(-1)).sum(dim=1)
+
+
+def bigram_keys(texts, vocab_size: int) -> torch.Tensor:
+    """The sorted distinct bigrams of ``texts`` as keys ``first * vocab_size + second``.
+
+    Args:
+        texts (Sequence[Sequence[int]]): Token ids per text.
+        vocab_size (int): Number of token ids.
+
+    Returns:
+        Tensor: ``[distinct bigrams]`` int64, ascending.
+    """
+    lengths = torch.tensor([len(ids) for ids in texts], dtype=torch.long)
+    flat = torch.tensor(list(itertools.chain.from_iterable(texts)), dtype=torch.long)
+    if flat.numel() < 2:
+        return torch.zeros(0, dtype=torch.long)
+    keys = flat[:-1] * vocab_size + flat[1:]
+    ends = lengths.cumsum(0)[:-1] - 1  # a text's last token does not pair with the next text's first
+    inside = torch.ones_like(keys, dtype=torch.bool)
+    inside[ends[(ends >= 0) & (ends < keys.numel())]] = False
+    return torch.unique(keys[inside])
 
 
 def log_count_ratios(counts: torch.Tensor, alpha: float = NB_ALPHA) -> torch.Tensor:

@@ -27,6 +27,7 @@ from core.errors import ConfigError
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.knowledge.channel import ChannelConfig
 from model.knowledge.channel_inputs import slot_concepts
+from model.ngram_head import bigram_keys
 from model.knowledge import (
     JointKGELoss,
     KnowledgeAugmentedClassifier,
@@ -42,8 +43,8 @@ SHUFFLE_SEED_OFFSET = 7919
 
 
 def classifier_config(model, vocab, labels, channel=None, concept_dim: int = 0,
-                      trained_concepts: int = 0) -> ClassifierConfig:
-    """The architecture: the ``[model]`` part, sized by the vocabulary, labels and the seed's channel.
+                      trained_concepts: int = 0, bigrams: int = 0) -> ClassifierConfig:
+    """The architecture: the ``[model]`` part, sized by the vocabulary, labels, training bigrams and the seed's channel.
 
     Args:
         model: The :class:`pipelines.train_parts.ModelOptions` (fields named as the
@@ -53,6 +54,7 @@ def classifier_config(model, vocab, labels, channel=None, concept_dim: int = 0,
         channel (optional): The seed's :class:`pipelines.knowledge_channel.SeedChannel`. (default: ``None``)
         concept_dim (int): The channel's concept vector size (``channel.concept_dim``). (default: ``0``)
         trained_concepts (int): Concepts the training texts hold (their residuals train). (default: ``0``)
+        bigrams (int): Distinct bigrams of the training texts (the n-gram head's rows for them). (default: ``0``)
     """
     channel_config = None
     if channel is not None:
@@ -62,7 +64,7 @@ def classifier_config(model, vocab, labels, channel=None, concept_dim: int = 0,
                                        bag_features=channel.encoder.bag_size,
                                        slots=channel.encoder.slots,
                                        residual_rows=trained_concepts + 1).to_dict()
-    return model.classifier_config(len(vocab), len(labels), vocab.pad_index, channel_config)
+    return model.classifier_config(len(vocab), len(labels), vocab.pad_index, channel_config, bigrams)
 
 
 def load_kge_model(run, triples: np.ndarray):
@@ -113,28 +115,32 @@ def knowledge_options(knowledge, seed: int, channel_reg: float) -> KnowledgeOpti
     return KnowledgeOptions(**switches, seed=seed, channel_reg=channel_reg)
 
 
-def build_model(config, seed: int, vocab, labels, knowledge=None, links=None,
-                channel=None, train_docs=None) -> KnowledgeAugmentedClassifier:
-    """The model of one seed (weights drawn from the current torch RNG state).
+def build_model(config, seed: int, vocab, labels, train, knowledge=None, links=None,
+                channel=None) -> KnowledgeAugmentedClassifier:
+    """The model of one seed (weights drawn from the current torch RNG state), its n-gram head fitted
+    to the training texts (:meth:`model.ngram_head.NgramHead.fit`).
 
     Args:
         config: A :class:`pipelines.train_config.TrainConfig`.
         seed (int): Seed of the projection matrix.
         vocab: The :class:`model.text.Vocab`.
         labels (list[str]): Class names.
+        train: The training split (:class:`model.train.batching.EncodedSplit`): sizes and fits the
+            n-gram head; with ``channel``, its channel inputs' concepts get a trainable residual.
         knowledge (optional): A :class:`pipelines.knowledge.KnowledgeSource`; ``None`` is the baseline.
         links (optional): The :class:`model.knowledge.TokenLinks` found in training text.
         channel (optional): The seed's :class:`pipelines.knowledge_channel.SeedChannel`. (default: ``None``)
-        train_docs (optional): The training texts' channel inputs (with ``channel``: whose
-            concepts get a trainable residual). (default: ``None``)
 
     Returns:
         KnowledgeAugmentedClassifier: On CPU.
     """
-    trained = torch.from_numpy(slot_concepts(train_docs or []))
+    trained = torch.from_numpy(slot_concepts(train.channel or []))
+    bigrams = bigram_keys(train.ids, len(vocab)).numel() if config.model.ngrams == 2 else 0
     classifier = BiLSTMClassifier(classifier_config(config.model, vocab, labels, channel, config.channel.concept_dim,
-                                                    len(trained)),
+                                                    len(trained), bigrams),
                                   channel.vectors if channel is not None else None, seed)
+    if classifier.ngram_head is not None:
+        classifier.ngram_head.fit(train.ids, train.labels)
     if channel is not None:
         classifier.channel.set_trained_concepts(trained)
     if channel is not None and config.channel.vote > 0:

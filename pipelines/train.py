@@ -260,10 +260,7 @@ def train_seed(config: TrainConfig, seed: int, data: dict, labels: list[str], vo
     if prepared.channel is not None:
         channel = prepared.channel.for_seed(seed, labels, knowledge.run.matrix, config.channel.init)
         data = with_channel(data, prepared, channel, seed)
-    model = build_model(config, seed, vocab, labels, knowledge, prepared.links, channel,
-                        data["train"].channel).to(device)
-    if model.classifier.ngram_head is not None:
-        model.classifier.ngram_head.fit_weighting(data["train"].ids, data["train"].labels)
+    model = build_model(config, seed, vocab, labels, data["train"], knowledge, prepared.links, channel).to(device)
     settings = config.optim.settings(seed, config.channel.lr_scale)
     fingerprints = {"vocab_hash": vocab_hash(vocab.itos), "model_config": model.classifier.config.to_dict(),
                     "knowledge": model.fingerprint()}

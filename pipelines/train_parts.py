@@ -122,11 +122,9 @@ class ModelOptions:
         pooling (str): Document vector: ``last`` hidden states, ``max`` or ``mean`` over
             the outputs. (default: ``"last"``)
         ngrams (int): The linear n-gram head beside the BiLSTM (:mod:`model.ngram_head`): 0 (none),
-            1 (unigrams) or 2 (unigrams and hashed bigrams). (default: ``2``)
+            1 (unigrams) or 2 (unigrams and the training texts' bigrams). (default: ``2``)
         ngram_weighting (str): The n-gram head's features: ``tfidf`` or ``nb`` (each n-gram's
             presence, its weights scaled by its naive-Bayes log-count ratios). (default: ``"tfidf"``)
-        ngram_buckets (int): Hash buckets of the bigrams: fewer than a corpus's distinct bigrams
-            merge some of them in one row (with ``nb``, in one ratio too). (default: ``131072``)
     """
 
     embedding_dim: int = ClassifierConfig.embedding_dim
@@ -140,13 +138,12 @@ class ModelOptions:
     # (BENCHMARKS.md, selection table); it is part of every arm, the baseline's too.
     ngrams: int = 2
     ngram_weighting: str = ClassifierConfig.ngram_weighting
-    ngram_buckets: int = ClassifierConfig.ngram_buckets
 
     def __post_init__(self) -> None:
         self.classifier_config(vocab_size=1, num_classes=1)
 
     def classifier_config(self, vocab_size: int, num_classes: int, pad_index: int = 0,
-                          channel: dict | None = None) -> ClassifierConfig:
+                          channel: dict | None = None, bigrams: int = 0) -> ClassifierConfig:
         """The :class:`~model.classifier.ClassifierConfig` for a vocabulary and label set (validated there).
 
         Args:
@@ -155,9 +152,10 @@ class ModelOptions:
             pad_index (int): Id of the padding token. (default: ``0``)
             channel (dict, optional): The knowledge channel's
                 :class:`~model.knowledge.channel.ChannelConfig` as a dict. (default: ``None``)
+            bigrams (int): The training texts' distinct bigrams (the n-gram head's rows for them). (default: ``0``)
         """
         return ClassifierConfig(vocab_size=vocab_size, num_classes=num_classes, pad_index=pad_index,
-                                channel=channel, **dataclasses.asdict(self))
+                                channel=channel, ngram_bigrams=bigrams, **dataclasses.asdict(self))
 
     def to_dict(self) -> dict:
         """Plain dict form."""

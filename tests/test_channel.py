@@ -12,6 +12,7 @@ import torch
 from model.classifier import BiLSTMClassifier, ClassifierConfig
 from model.knowledge.channel import ChannelConfig
 from model.knowledge.channel_inputs import ChannelDoc, ChannelEncoder, collate_channel
+from model.ngram_head import bigram_keys
 from model.knowledge.hierarchy import ConceptHierarchy
 from pipelines.knowledge_channel import ChannelOptions, ChannelSpec, align_classes, build_channel_spec
 from toy_data import channel_classifier_config, channel_split
@@ -202,12 +203,15 @@ def test_resume_with_the_channel_reaches_the_same_weights(tmp_path, wide_first):
     from model.train import Trainer, TrainSettings
 
     train, valid = channel_split(64, 1), channel_split(16, 2)
-    cfg = channel_classifier_config(ngrams=2 if wide_first else 0, ngram_buckets=64)
+    cfg = channel_classifier_config(ngrams=2 if wide_first else 0, ngram_bigrams=bigram_keys(train.ids, 40).numel())
     vectors = torch.cat([torch.zeros(1, 6), torch.randn(7, 6, generator=torch.Generator().manual_seed(0))])
 
     def trainer(out, **hooks):
         torch.manual_seed(0)
-        model = KnowledgeAugmentedClassifier(BiLSTMClassifier(cfg, vectors), options=KnowledgeOptions(channel_reg=1.0))
+        classifier = BiLSTMClassifier(cfg, vectors)
+        if wide_first:
+            classifier.ngram_head.fit(train.ids, train.labels)
+        model = KnowledgeAugmentedClassifier(classifier, options=KnowledgeOptions(channel_reg=1.0))
         settings = TrainSettings(epochs=3, batch_size=16, lr=5e-3, patience=5, seed=0, lr_schedule="cosine",
                                  channel_lr_scale=2.0, wide_first=wide_first)
         fp = {"vocab_hash": "v", "model_config": cfg.to_dict(), "knowledge": model.fingerprint()}
@@ -243,11 +247,15 @@ def _ddp_channel_worker(rank, world, port, out, wide_first):
     ctx = init_distributed(torch.device("cpu"))
     torch.manual_seed(0)
     vectors = torch.cat([torch.zeros(1, 6), torch.randn(7, 6, generator=torch.Generator().manual_seed(0))])
-    cfg = channel_classifier_config(ngrams=2 if wide_first else 0, ngram_buckets=64)
-    model = KnowledgeAugmentedClassifier(BiLSTMClassifier(cfg, vectors))
+    train = channel_split(48, 1)
+    cfg = channel_classifier_config(ngrams=2 if wide_first else 0, ngram_bigrams=bigram_keys(train.ids, 40).numel())
+    classifier = BiLSTMClassifier(cfg, vectors)
+    if wide_first:
+        classifier.ngram_head.fit(train.ids, train.labels)
+    model = KnowledgeAugmentedClassifier(classifier)
     settings = TrainSettings(epochs=2, batch_size=8, lr=5e-3, seed=0, wide_first=wide_first)
     fp = {"vocab_hash": "v", "model_config": cfg.to_dict(), "knowledge": model.fingerprint()}
-    Trainer(model, channel_split(48, 1), channel_split(16, 2), ["neg", "pos"], settings, Path(out),
+    Trainer(model, train, channel_split(16, 2), ["neg", "pos"], settings, Path(out),
             torch.device("cpu"), fp, ctx).fit()
     torch.save({k: v.clone() for k, v in model.state_dict().items()}, Path(out) / f"rank{rank}.pt")
     shutdown_distributed()

@@ -15,6 +15,7 @@ from model.attribution import (
     predict_proba,
 )
 from model.classifier import BiLSTMClassifier, ClassifierConfig
+from model.ngram_head import bigram_keys
 
 
 def test_gauss_legendre_integrates_polynomials_exactly():
@@ -90,8 +91,10 @@ def test_resetting_tokens_to_the_unk_row_equals_feeding_unk(tiny_model):
 @pytest.fixture
 def ngram_model():
     torch.manual_seed(0)
+    texts = [[2, 5, 7, 3, 9], [2, 1, 7, 3]]  # the tests' texts: their bigrams have rows
     model = BiLSTMClassifier(ClassifierConfig(vocab_size=12, num_classes=3, embedding_dim=6, hidden=8,
-                                              ngrams=2, ngram_buckets=64))
+                                              ngrams=2, ngram_bigrams=bigram_keys(texts, 12).numel()))
+    model.ngram_head.fit(texts)
     with torch.no_grad():
         model.ngram_head.weight.weight.normal_(0.0, 2.0)  # trained-looking weights, not the zero start
     return model

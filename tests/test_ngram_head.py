@@ -8,22 +8,33 @@ import pytest
 import torch
 
 from model.classifier import BiLSTMClassifier, ClassifierConfig
-from model.ngram_head import GAIN, NB_ALPHA, NgramHead, log_count_ratios, token_shares
+from model.ngram_head import GAIN, NB_ALPHA, NgramHead, bigram_keys, log_count_ratios, token_shares
 
 
-def test_ngram_ids_hash_bigrams_after_the_vocabulary_and_mask_padding():
-    head = NgramHead(vocab_size=10, num_classes=2, ngrams=2, buckets=7)
-    tokens = torch.tensor([[3, 4, 5], [6, 7, 0]])
-    ids, mask = head.ngram_ids(tokens, torch.tensor([3, 2]))
-    assert ids.shape == (2, 5)
+def test_bigram_keys_are_the_distinct_pairs_within_each_text():
+    texts = [[3, 4, 5], [6, 7], [4, 5, 4, 5], [9]]
+    keys = bigram_keys(texts, 10).tolist()
+    assert keys == sorted({34, 45, 67, 54})  # 5 -> 6 crosses two texts: not a bigram
+    assert bigram_keys([[1]], 10).numel() == 0 and bigram_keys([], 10).numel() == 0
+    assert bigram_keys([[], [1, 2]], 10).tolist() == [12]  # an empty text ends nothing
+
+
+def test_each_training_bigram_has_its_own_row_and_unseen_ones_are_masked_like_padding():
+    texts = [[3, 4, 5], [6, 7]]
+    head = NgramHead(vocab_size=10, num_classes=2, ngrams=2, bigrams=3)
+    head.fit(texts)
+    tokens = torch.tensor([[3, 4, 5], [6, 7, 0], [5, 4, 3]])
+    ids, mask = head.ngram_ids(tokens, torch.tensor([3, 2, 3]))
+    assert ids.shape == (3, 5)
     assert ids[:, :3].tolist() == tokens.tolist()
-    assert all(10 <= int(i) < 17 for i in ids[:, 3:].flatten())
-    assert mask.tolist() == [[True] * 5, [True, True, False, True, False]]
-    assert ids[0, 3] == NgramHead(10, 2, 2, 7).ngram_ids(torch.tensor([[3, 4]]), torch.tensor([2]))[0][0, 2]
+    assert ids[0, 3:].tolist() == [10, 11] and ids[1, 3] == 12  # rows after the vocabulary's, in key order
+    assert mask.tolist() == [[True] * 5, [True, True, False, True, False], [True, True, True, False, False]]
+    with pytest.raises(ValueError, match="rows for 2 bigrams"):
+        NgramHead(10, 2, 2, bigrams=2).fit(texts)
 
 
 def test_logits_are_the_normalized_sum_of_the_valid_ngrams_and_linear_in_presence():
-    head = NgramHead(vocab_size=5, num_classes=2, ngrams=1, buckets=0)
+    head = NgramHead(vocab_size=5, num_classes=2, ngrams=1)
     with torch.no_grad():
         head.weight.weight.copy_(torch.arange(10, dtype=torch.float32).reshape(5, 2))
     tokens, lengths = torch.tensor([[1, 3, 0]]), torch.tensor([2])
@@ -34,8 +45,9 @@ def test_logits_are_the_normalized_sum_of_the_valid_ngrams_and_linear_in_presenc
 
 
 def test_a_new_head_starts_at_zero_and_the_classifier_adds_it():
-    config = ClassifierConfig(vocab_size=20, num_classes=3, embedding_dim=4, hidden=5, ngrams=2, ngram_buckets=32)
+    config = ClassifierConfig(vocab_size=20, num_classes=3, embedding_dim=4, hidden=5, ngrams=2, ngram_bigrams=2)
     model = BiLSTMClassifier(config).eval()
+    model.ngram_head.fit([[2, 3, 4]])
     tokens, lengths = torch.tensor([[2, 3, 4]]), torch.tensor([3])
     before = model(tokens, lengths)
     assert model.ngram_head(tokens, lengths).abs().sum() == 0
@@ -53,15 +65,15 @@ def test_token_shares_split_bigrams_evenly_and_keep_the_sum():
 
 def test_bad_ngram_settings_are_refused():
     with pytest.raises(ValueError):
-        NgramHead(5, 2, ngrams=3, buckets=4)
+        NgramHead(5, 2, ngrams=3)
     from core.errors import ConfigError
     with pytest.raises(ConfigError):
         ClassifierConfig(vocab_size=5, num_classes=2, ngrams=4)
 
 
 def test_idf_comes_from_the_training_texts_and_repeats_count_sublinearly():
-    head = NgramHead(vocab_size=5, num_classes=1, ngrams=1, buckets=0)
-    head.fit_weighting([[1, 2], [1, 3], [1, 1]])
+    head = NgramHead(vocab_size=5, num_classes=1, ngrams=1)
+    head.fit([[1, 2], [1, 3], [1, 1]])
     idf = head.idf.tolist()
     assert idf[1] == pytest.approx(1.0 + math.log(4 / 4))  # in every text
     assert idf[2] == pytest.approx(1.0 + math.log(4 / 2))
@@ -87,9 +99,9 @@ def test_log_count_ratios_compare_each_class_with_the_rest():
 
 
 def test_nb_weighting_counts_each_ngram_once_and_scales_its_rows_by_the_ratios():
-    head = NgramHead(vocab_size=6, num_classes=2, ngrams=1, buckets=0, weighting="nb")
+    head = NgramHead(vocab_size=6, num_classes=2, ngrams=1, weighting="nb")
     texts, labels = [[1, 2], [1, 1, 3], [4, 2], [4, 5]], [0, 0, 1, 1]
-    head.fit_weighting(texts, labels)
+    head.fit(texts, labels)
     # documents holding each token per class (a repeat counts once)
     counts = torch.tensor([[0, 2, 1, 1, 0, 0], [0, 0, 1, 0, 2, 1]], dtype=torch.float32)
     torch.testing.assert_close(head.ratio, log_count_ratios(counts).abs().t())
@@ -98,8 +110,8 @@ def test_nb_weighting_counts_each_ngram_once_and_scales_its_rows_by_the_ratios()
         head.weight.weight.fill_(1.0)
         logits = head(torch.tensor([[1, 1, 3, 0]]), torch.tensor([3]))
     torch.testing.assert_close(logits[0], head.ratio[1] + head.ratio[3])  # "1" twice counts once
-    assert "ratio" in head.state_dict() and "ratio" not in NgramHead(6, 2, 1, 0).state_dict()
+    assert "ratio" in head.state_dict() and "ratio" not in NgramHead(6, 2, 1).state_dict()
     with pytest.raises(ValueError):
-        NgramHead(6, 2, 1, 0, weighting="bm25")
+        NgramHead(6, 2, 1, weighting="bm25")
     with pytest.raises(ValueError, match="labels"):
-        head.fit_weighting(texts)
+        head.fit(texts)

@@ -7,6 +7,7 @@ import torch
 
 from model.classifier import BiLSTMClassifier
 from model.knowledge import KnowledgeAugmentedClassifier
+from model.ngram_head import bigram_keys
 from model.train import Trainer, TrainSettings
 from model.train.sparse_logistic import ReadColumns, csr_pair, solve
 from model.train.wide import BAG_RATIOS, L2_GRID, fit_wide, freeze_wide, wide_inputs, wide_parameters, wide_scale
@@ -20,8 +21,9 @@ TRAIN, VALID = channel_split(64, 1), channel_split(32, 2)
 def _classifier(**changes) -> BiLSTMClassifier:
     torch.manual_seed(0)
     vectors = torch.cat([torch.zeros(1, 6), torch.randn(7, 6, generator=torch.Generator().manual_seed(0))])
-    classifier = BiLSTMClassifier(channel_classifier_config(ngrams=2, ngram_buckets=64, **changes), vectors)
-    classifier.ngram_head.fit_weighting(TRAIN.ids, TRAIN.labels)
+    classifier = BiLSTMClassifier(channel_classifier_config(ngrams=2, ngram_bigrams=bigram_keys(TRAIN.ids, 40).numel(),
+                                                            **changes), vectors)
+    classifier.ngram_head.fit(TRAIN.ids, TRAIN.labels)
     return classifier.eval()
 
 
@@ -133,8 +135,8 @@ def _misleading_bag_split(n: int, seed: int, bag_agrees: bool, cue_share: float)
 
 def _bag_classifier(train, vote: float = 0.0) -> BiLSTMClassifier:
     vectors = torch.cat([torch.zeros(1, 6), torch.randn(7, 6, generator=torch.Generator().manual_seed(0))])
-    classifier = BiLSTMClassifier(channel_classifier_config(ngrams=1, ngram_buckets=64), vectors)
-    classifier.ngram_head.fit_weighting(train.ids)
+    classifier = BiLSTMClassifier(channel_classifier_config(ngrams=1), vectors)
+    classifier.ngram_head.fit(train.ids)
     if vote:
         classifier.channel.set_vote({0: 0, 1: 1}, vote)
     return classifier
@@ -152,8 +154,8 @@ def test_validation_can_switch_a_misleading_bag_off_and_keep_the_baselines_linea
     assert fit.bag_ratio is None
     assert fit.valid_score >= 0.9
     assert classifier.channel.bag.weight.abs().max() == 0  # off: not even the graph's vote
-    plain = BiLSTMClassifier(channel_classifier_config(ngrams=1, ngram_buckets=64, channel=None))
-    plain.ngram_head.fit_weighting(train.ids)
+    plain = BiLSTMClassifier(channel_classifier_config(ngrams=1, channel=None))
+    plain.ngram_head.fit(train.ids)
     baseline, _ = fit_wide(plain, train, valid, ["neg", "pos"], "accuracy", torch.device("cpu"))
     assert baseline.l2 == fit.l2
     ngrams = plain.ngram_head.weight.weight
@@ -222,7 +224,7 @@ def test_out_of_fold_logits_do_not_remember_the_held_out_texts(monkeypatch):
     valid = EncodedSplit([[2 + 2 * i, 3 + 2 * i] for i in range(10)], labels[:10])
     classifier = BiLSTMClassifier(ClassifierConfig(vocab_size=170, num_classes=2, embedding_dim=4, hidden=4,
                                                    ngrams=1))
-    classifier.ngram_head.fit_weighting(train.ids)
+    classifier.ngram_head.fit(train.ids)
     _, train_logits = fit_wide(classifier, train, valid, ["a", "b"], "accuracy", torch.device("cpu"))
     in_sample = (_logits(classifier.eval(), train).argmax(-1) == torch.tensor(labels)).float().mean()
     out_of_fold = ((train_logits + classifier.head.bias).argmax(-1) == torch.tensor(labels)).float().mean()
@@ -241,7 +243,7 @@ def test_while_the_bilstm_trains_each_text_sees_its_folds_logits_with_the_interc
     train = EncodedSplit([[2 + 2 * i, 3 + 2 * i] for i in range(80)], labels)
     classifier = BiLSTMClassifier(ClassifierConfig(vocab_size=170, num_classes=2, embedding_dim=4, hidden=4,
                                                    ngrams=1))
-    classifier.ngram_head.fit_weighting(train.ids)
+    classifier.ngram_head.fit(train.ids)
     _, train_logits = fit_wide(classifier, train, train, ["a", "b"], "accuracy", torch.device("cpu"))
     tokens, lengths, _, _ = collate(train, range(len(train)), 0)
     with torch.no_grad():

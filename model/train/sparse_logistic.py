@@ -77,8 +77,8 @@ class ReadColumns:
 
     A weight row whose input column is empty in every example has its optimum at its prior (its
     penalty alone pulls it), so the fit solves for the read rows only and sets the others there:
-    the same solution at the cost of the columns the examples hold (for the wide part, however
-    many hash buckets the n-gram head has).
+    the same solution at the cost of the columns the examples hold (for the wide part: in each
+    out-of-fold fit the n-grams only the held-out texts hold, and the bag's concepts no text reaches).
     """
 
     def __init__(self, x: torch.Tensor) -> None:
