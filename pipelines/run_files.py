@@ -129,7 +129,11 @@ def load_trained_run(run_dir: Path | str, seed: int | None = None) -> TrainedRun
     data = load_checkpoint(best)
     if data.get("vocab_hash") != vocab_hash(vocab.itos):
         raise ModelError(f"{best} does not match {run.vocab} (another vocabulary)")
-    classifier = BiLSTMClassifier(ClassifierConfig(**data["model_config"]))
+    try:
+        classifier = BiLSTMClassifier(ClassifierConfig(**data["model_config"]))
+    except TypeError as exc:  # e.g. a run saved when bigrams were hashed (its config has ngram_buckets)
+        raise ModelError(f"{best}: its model configuration does not fit this version's classifier ({exc})",
+                         hint="train the run again with this version of kgft") from None
     try:
         keys = classifier.load_state_dict(data["classifier"], strict=False)
         problem = ", ".join([f"missing {k}" for k in keys.missing_keys] + [f"unexpected {k}" for k in keys.unexpected_keys])

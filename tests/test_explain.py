@@ -319,3 +319,21 @@ def test_a_checkpoint_whose_weights_do_not_fit_is_one_clear_error(world, tmp_pat
     torch.save(data, best)
     with pytest.raises(ModelError, match="do not fit this version's classifier.*ngram_head.idf"):
         load_trained_run(run)
+
+
+def test_a_checkpoint_with_another_versions_configuration_is_one_clear_error(world, tmp_path):
+    import shutil
+
+    import torch
+
+    from core.errors import ModelError
+    from pipelines.run_files import load_trained_run
+
+    run = tmp_path / "run"
+    shutil.copytree(world["run"], run)
+    best = run / "seed-0" / "best.pt"
+    data = torch.load(best, weights_only=True)
+    data["model_config"]["ngram_buckets"] = 131072  # as saved when bigrams were hashed into buckets
+    torch.save(data, best)
+    with pytest.raises(ModelError, match="configuration does not fit this version's classifier.*ngram_buckets"):
+        load_trained_run(run)
