@@ -46,7 +46,7 @@ def plot_accuracy_vs_fraction(cells: list, path: Path) -> Path:
                         yerr=[pct(c.accuracy_std) for c in series], label=label, color=color, marker=marker,
                         capsize=3, linewidth=1.5)
         target = TARGETS.get(dataset)
-        if target is not None:
+        if target is not None and target.accuracy is not None:  # IMDB's target is a lift only
             ax.axhline(target.accuracy, color="tab:green", linestyle="--", linewidth=1,
                        label=f"target {target.accuracy:g}")
         if len(fractions) > 1:

@@ -103,6 +103,16 @@ def test_report_files_markdown_and_pngs(study, tmp_path):
     assert not list(out.glob("*.tmp*"))
 
 
+def test_a_dataset_whose_target_is_a_lift_only_gets_its_plots(tmp_path):
+    """IMDB's target has no accuracy (a lift only): its panel draws no target line, and the report is written."""
+    for arm, accuracies in (("baseline", [0.7, 0.8]), ("knowledge", [0.8, 0.8])):
+        make_run(tmp_path / "runs" / arm, arm, accuracies, dataset="imdb")
+    report([tmp_path / "runs"], tmp_path / "out")
+    assert (tmp_path / "out" / "accuracy_vs_fraction.png").read_bytes().startswith(PNG_MAGIC)
+    assert "| imdb | – | 80.00 (at 100%) | – | 75.00 | +5.00 (goal ≥ +5: met) | – |" in (
+        tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+
+
 def test_report_notes_hyperparameter_mismatch_and_target_not_met(tmp_path):
     make_run(tmp_path / "b", "baseline", [0.5, 0.6], dataset="ohsumed")
     make_run(tmp_path / "k", "knowledge", [0.6, 0.6], dataset="ohsumed", lr=0.01)
