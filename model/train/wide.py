@@ -16,10 +16,13 @@ the same data. Fitting them first avoids that, as in stacking:
    :meth:`~model.knowledge.channel.KnowledgeChannel.set_vote`), not toward zero:
    the stronger the penalty, the more the linear model follows the graph. The
    search first fits the n-grams with the bag switched off, as the baseline
-   does, and keeps the graph's features only where they beat that fit on
-   validation by more than the standard error of the difference (on
-   the same texts the two fits are the same; a knowledge run's texts also hold
-   the entity tokens of multi-word mentions, :mod:`model.knowledge.entity_tokens`);
+   does (on the same texts the two fits are the same; a knowledge run's texts
+   also hold the entity tokens of multi-word mentions,
+   :mod:`model.knowledge.entity_tokens`), and keeps the graph's features only
+   where the best fit with them beats the best without them by more than the
+   standard error of the difference, scored on the training texts' out-of-fold
+   predictions and on validation together (validation alone, a few hundred
+   texts, flips the decision on noise);
 2. they are then frozen, the head's weights start at zero (so the classifier
    starts as exactly the fitted linear model) and the BiLSTM learns what the
    linear model leaves: while it trains, each training text's wide logits are
@@ -29,8 +32,8 @@ the same data. Fitting them first avoids that, as in stacking:
 
 The fitted linear model is evaluated as epoch 0, so early stopping keeps it when
 no epoch of the BiLSTM improves on it on validation. The penalty search has no
-randomness (only the folds depend on the seed), so the seeds of a run that fit
-the same inputs share one search (:data:`_searches`).
+randomness (only the folds, and so the bag's decision, depend on the seed), so
+the seeds of a run that fit the same inputs share one search (:data:`_searches`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import hashlib
 import logging
 import time
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import torch
 
@@ -74,6 +78,9 @@ class WideFit:
         valid_score (float): The linear model's validation score (the monitored metric).
         features (int): Rows of the linear model.
         seconds (float): Time the fits took.
+        bag_gain (float, optional): What the best fit with the bag gained over the best without it,
+            on the training texts' out-of-fold predictions and validation together (``None``: no bag).
+        bag_standard_error (float, optional): The standard error of that gain.
     """
 
     l2: float
@@ -81,6 +88,8 @@ class WideFit:
     valid_score: float
     features: int
     seconds: float
+    bag_gain: float | None = None
+    bag_standard_error: float | None = None
 
     def to_dict(self) -> dict:
         """Plain dict form."""
@@ -229,21 +238,29 @@ class _Problem:
         return logits
 
 
+class _Candidate(NamedTuple):
+    """The best fit of a search, with the bag on or off."""
+
+    score: float  # on validation
+    l2: float
+    ratio: float | None
+    weight: torch.Tensor
+    bias: torch.Tensor
+    predicted: list[int]  # on validation
+
+
 def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, labels: list[str],
-            monitor: str) -> tuple[float, float, float | None, torch.Tensor, torch.Tensor]:
-    """The best setting on validation: ``(score, l2, bag_ratio, weight, bias)``.
+            monitor: str) -> dict[bool, _Candidate]:
+    """The best setting on validation with the bag off (``False``) and, when there is one, on (``True``).
 
     The ``L2_GRID`` with the bag off (the baseline's search) first, then with the bag at ratio 1,
     then :data:`BAG_RATIOS` at the best ``l2``; each pass warm-starts fit after fit from its start.
-    The bag has to earn its place: the best setting with it is kept only when it beats the best
-    without it by more than the difference's standard error on validation (a paired bootstrap,
-    :func:`~model.train.metrics.paired_standard_error`: the one-standard-error rule, the simpler
-    model winning within the noise). Validation reads every column: with the bag off its rows are zero.
+    Validation reads every column: with the bag off its rows are zero.
     """
     passes = [[(l2, None) for l2 in L2_GRID]]
     if problem.bag_rows:
         passes.append([(l2, 1.0) for l2 in L2_GRID])
-    best: dict[bool, tuple] = {}  # bag on? -> (score, l2, ratio, weight, bias, predictions)
+    best: dict[bool, _Candidate] = {}
     valid_inputs = csr(x_valid)
     while passes:
         settings = passes.pop(0)
@@ -256,23 +273,42 @@ def _search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, label
             score = classification_metrics(valid.labels, predicted, labels)[monitor]
             logger.info("wide fit: l2 %g, bag ratio %s: valid %s %.4f", l2, ratio, monitor, score)
             on = ratio is not None
-            if on not in best or score > best[on][0]:
-                best[on] = (score, l2, ratio, weight.detach().clone(), bias.detach().clone(), predicted)
+            if on not in best or score > best[on].score:
+                best[on] = _Candidate(score, l2, ratio, weight.detach().clone(), bias.detach().clone(), predicted)
         if problem.bag_rows and not passes and settings[0][1] == 1.0:  # then the bag's penalty, at the best l2
-            passes.append([(max(best.values(), key=lambda b: b[0])[1], r) for r in BAG_RATIOS])
-    return _accepted(best, valid.labels, len(labels), monitor)[:5]
+            passes.append([(max(best.values(), key=lambda b: b.score).l2, r) for r in BAG_RATIOS])
+    return best
 
 
-def _accepted(best: dict[bool, tuple], valid_labels, num_classes: int, monitor: str) -> tuple:
-    """The best fit without the bag, unless the best with it wins by more than the standard error."""
-    off = best[False]
-    if True not in best:
-        return off
-    margin = paired_standard_error(valid_labels, best[True][5], off[5], num_classes, monitor)
-    gain = best[True][0] - off[0]
-    logger.info("wide fit: the bag gains %+.4f on validation %s (standard error %.4f): %s",
-                gain, monitor, margin, "kept" if gain > margin else "switched off")
-    return best[True] if gain > margin else off
+def _decide(problem: _Problem, candidates: dict[bool, _Candidate], valid_labels, labels: list[str], monitor: str,
+            seed: int) -> tuple[_Candidate, torch.Tensor, tuple[float, float] | None]:
+    """The fit kept, its out-of-fold training logits (:meth:`_Problem.out_of_fold`), and the bag's
+    ``(gain, standard error)`` (``None`` without a bag).
+
+    The bag has to earn its place: the best fit with it is kept only when it beats the best without
+    it by more than the difference's standard error (a paired bootstrap,
+    :func:`~model.train.metrics.paired_standard_error`: the one-standard-error rule, the simpler model
+    winning within the noise), scored on the training texts' out-of-fold predictions and validation
+    together.
+    """
+    logits = {on: problem.out_of_fold(c.l2, c.ratio, seed) for on, c in candidates.items()}
+    if True not in candidates:
+        return candidates[False], logits[False], None
+    y = problem.y.tolist() + list(valid_labels)
+    with_bag, without = (logits[on].argmax(-1).tolist() + candidates[on].predicted for on in (True, False))
+    keep, gain, margin = _bag_earns_its_place(y, with_bag, without, labels, monitor)
+    return candidates[keep], logits[keep], (gain, margin)
+
+
+def _bag_earns_its_place(y: list[int], with_bag: list[int], without: list[int], labels: list[str],
+                         monitor: str) -> tuple[bool, float, float]:
+    """Whether the predictions ``with_bag`` beat those ``without`` by more than the standard error; the gain
+    and the standard error."""
+    gain = classification_metrics(y, with_bag, labels)[monitor] - classification_metrics(y, without, labels)[monitor]
+    margin = paired_standard_error(y, with_bag, without, len(labels), monitor)
+    logger.info("wide fit: the bag gains %+.4f %s on %d out-of-fold and validation texts (standard error %.4f): %s",
+                gain, monitor, len(y), margin, "kept" if gain > margin else "switched off")
+    return gain > margin, gain, margin
 
 
 def _digest(*parts) -> str:
@@ -289,7 +325,7 @@ def _digest(*parts) -> str:
 
 
 def _cached_search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit, labels: list[str],
-                   monitor: str) -> tuple:
+                   monitor: str) -> dict[bool, _Candidate]:
     """:func:`_search`, or the last search's result when it read exactly the same inputs."""
     key = _digest(problem.x.indices(), problem.x.values(), problem.y, problem.start, problem.bag_rows,
                   problem.class_weights, problem.scale, x_valid.indices(), x_valid.values(), list(valid.labels),
@@ -299,8 +335,7 @@ def _cached_search(problem: _Problem, x_valid: torch.Tensor, valid: EncodedSplit
         _searches[key] = _search(problem, x_valid, valid, labels, monitor)
     else:
         logger.info("wide fit: the penalty search of an earlier seed on the same inputs")
-    score, l2, ratio, weight, bias = _searches[key]
-    return score, l2, ratio, weight.clone(), bias.clone()
+    return {on: c._replace(weight=c.weight.clone(), bias=c.bias.clone()) for on, c in _searches[key].items()}
 
 
 def fit_wide(classifier, train: EncodedSplit, valid: EncodedSplit, labels: list[str], monitor: str,
@@ -330,13 +365,13 @@ def fit_wide(classifier, train: EncodedSplit, valid: EncodedSplit, labels: list[
     start = time.perf_counter()
     sizes = [p.shape[0] for p in params]
     problem = _Problem.of(classifier, train, device, class_weights)
-    score, l2, ratio, fitted, intercept = _cached_search(problem, wide_inputs(classifier, valid).to(device),
-                                                         valid, labels, monitor)
-    offsets = problem.out_of_fold(l2, ratio, seed) - intercept
+    candidates = _cached_search(problem, wide_inputs(classifier, valid).to(device), valid, labels, monitor)
+    chosen, logits, bag = _decide(problem, candidates, valid.labels, labels, monitor, seed)
     with torch.no_grad():
-        for p, rows in zip(params, fitted.split(sizes)):
+        for p, rows in zip(params, chosen.weight.split(sizes)):
             p.copy_(rows.to(p.device, p.dtype))
         classifier.head.weight.zero_()
-        classifier.head.bias.copy_(intercept.to(classifier.head.bias.device))
-    fit = WideFit(l2, ratio, score, int(problem.start.shape[0]), round(time.perf_counter() - start, 2))
-    return fit, offsets
+        classifier.head.bias.copy_(chosen.bias.to(classifier.head.bias.device))
+    fit = WideFit(chosen.l2, chosen.ratio, chosen.score, int(problem.start.shape[0]),
+                  round(time.perf_counter() - start, 2), *(bag or (None, None)))
+    return fit, logits - chosen.bias
