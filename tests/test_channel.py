@@ -151,20 +151,39 @@ def test_classifier_reads_concepts_beside_words_and_starts_from_the_vote():
     assert torch.allclose(model.channel.concept_vectors(ids), expected)
 
 
-def test_token_vectors_and_penalty_equal_their_direct_computation():
-    """Only linked positions are computed; the result is each token's mean over its non-zero slots."""
+@pytest.mark.parametrize("compact", [False, True])
+def test_token_vectors_and_penalty_equal_their_direct_computation(compact):
+    """Only linked positions are computed; the result is each token's mean over its non-zero slots,
+    with the same gradients as the mean of each concept's own vector. With compact residual rows,
+    concept 8 has no row of its own (it counts in its token's mean with a zero residual)."""
     torch.manual_seed(0)
     from model.knowledge.channel import KnowledgeChannel
 
-    channel = KnowledgeChannel(ChannelConfig(9, 5, 4, 3, 3), 2, torch.randn(9, 5))
+    trained = torch.tensor([1, 2, 3, 5, 7])
+    channel = KnowledgeChannel(ChannelConfig(9, 5, 4, 3, 3, len(trained) + 1 if compact else 0), 2, torch.randn(9, 5))
+    if compact:
+        channel.set_trained_concepts(trained)
     with torch.no_grad():
-        channel.residual.weight.normal_()
-    concepts = torch.tensor([[[0, 0, 0], [3, 1, 0], [8, 0, 0]], [[2, 5, 7], [0, 0, 0], [3, 3, 0]]])
-    vectors = channel.concept_vectors(concepts)  # [B, T, S, d], zeros at padding
-    count = (concepts != 0).sum(-1, keepdim=True).clamp_min(1)
-    torch.testing.assert_close(channel.token_vectors(concepts), vectors.sum(2) / count)
-    rows = torch.tensor([1, 2, 3, 5, 7, 8])
-    assert channel.penalty(concepts).item() == pytest.approx(channel.residual.weight[rows].pow(2).sum(-1).mean().item())
+        channel.residual.weight[1:].normal_()
+    concepts = torch.tensor([[[0, 0, 0], [3, 1, 0], [8, 0, 0]], [[2, 5, 7], [0, 0, 0], [3, 3, 8]]])
+    weights = torch.randn(2, 3, 4)
+    grads = []
+    for direct in (True, False):
+        channel.zero_grad()
+        if direct:
+            vectors = channel.concept_vectors(concepts)  # [B, T, S, d], zeros at padding
+            out = vectors.sum(2) / (concepts != 0).sum(-1, keepdim=True).clamp_min(1)
+        else:
+            out = channel.token_vectors(concepts)
+        (out * weights).sum().backward()
+        trained_params = (channel.projection.linear.weight, channel.residual.weight)
+        grads.append((out.detach(), [p.grad.clone() for p in trained_params]))
+    torch.testing.assert_close(grads[1][0], grads[0][0])
+    for fast, slow in zip(grads[1][1], grads[0][1]):
+        torch.testing.assert_close(fast, slow)
+    used = channel.residual_row[torch.tensor([1, 2, 3, 5, 7, 8])].unique()
+    used = used[used != 0]
+    assert channel.penalty(concepts).item() == pytest.approx(channel.residual.weight[used].pow(2).sum(-1).mean().item())
     nothing = torch.zeros(2, 4, 3, dtype=torch.long)
     assert channel.token_vectors(nothing).abs().sum().item() == 0.0
     assert channel.token_vectors(nothing).shape == (2, 4, 4)

@@ -71,7 +71,10 @@ class KnowledgeChannel(nn.Module):
                  seed: int = 0) -> None:
         super().__init__()
         self.config = config
-        z = torch.zeros(config.num_concepts, config.entity_dim) if entity_vectors is None else entity_vectors.float()
+        z = torch.zeros(config.num_concepts, config.entity_dim)
+        if entity_vectors is not None:
+            z = entity_vectors.float().clone()
+            z[0] = 0
         self.register_buffer("entity_vectors", z)
         self.projection = EntityProjection(config.entity_dim, config.concept_dim, "learned", seed=seed,
                                            reference=z[1:] if entity_vectors is not None else None)
@@ -119,14 +122,19 @@ class KnowledgeChannel(nn.Module):
     def token_vectors(self, concepts: torch.Tensor) -> torch.Tensor:
         """``[B, T, concept_dim]``: mean concept vector of each token (zeros where none).
 
-        Only the positions that carry concepts are computed (each distinct concept once).
+        Only the positions that carry concepts are computed. The projection is linear, so the mean
+        of a token's ``P z + r`` is ``P`` times the mean of its graph vectors (fixed, no gradient)
+        plus the mean of its residuals: one projection per token, not per concept.
         """
-        batch, steps, slots = concepts.shape
+        batch, steps, _ = concepts.shape
         at, ids = _linked(concepts)
-        # a leading 0 makes padding the first distinct id, whatever the batch holds
-        unique, inverse = torch.unique(torch.cat([ids.new_zeros(1), ids.reshape(-1)]), return_inverse=True)
-        table = self.concept_vectors(unique)
-        means = nn.functional.embedding_bag(inverse[1:].view(-1, slots), table, mode="mean", padding_idx=0)
+        counts = (ids != 0).sum(1, keepdim=True).to(self.entity_vectors.dtype)  # >= 1 at a linked position
+        graph = nn.functional.embedding_bag(ids, self.entity_vectors, mode="sum")  # row 0, padding, is zeros
+        rows = self.residual_row[ids]
+        own = (rows != 0).unsqueeze(-1).to(self.residual.weight.dtype)  # row 0 (padding, or no row) stays zeros
+        residual = self.residual.weight.index_select(0, rows.reshape(-1)).view(*rows.shape, self.config.concept_dim)
+        residual = (residual * own).sum(1)
+        means = (self.projection(graph) + residual) / counts
         out = means.new_zeros(batch * steps, means.shape[1]).index_copy(0, at, means)
         return out.view(batch, steps, -1)
 
