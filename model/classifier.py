@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from core.validation import require_at_least_one, require_choice, require_fraction, require_non_negative
+from model.input_dropout import InputDropout
 from model.knowledge.channel import ChannelConfig, KnowledgeChannel
 from model.knowledge.channel_inputs import ChannelBatch
 from model.ngram_head import WEIGHTINGS, NgramHead
@@ -124,7 +125,7 @@ class BiLSTMClassifier(nn.Module):
         )
         self.dropout = nn.Dropout(config.dropout)
         rate = config.dropout if config.embedding_dropout is None else config.embedding_dropout
-        self.embedding_dropout = nn.Dropout(rate)
+        self.embedding_dropout = InputDropout(rate)
         self.head = nn.Linear(2 * config.hidden, config.num_classes)
         self.ngram_head = None
         if config.ngrams:
