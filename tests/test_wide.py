@@ -319,3 +319,42 @@ def test_a_bag_that_helps_out_of_fold_is_kept_with_its_gain_recorded():
     plain.ngram_head.fit(TRAIN.ids)
     baseline, _ = fit_wide(plain, TRAIN, VALID, ["neg", "pos"], "accuracy", torch.device("cpu"))
     assert baseline.bag_gain is None and baseline.bag_standard_error is None
+
+
+def test_a_folds_naive_bayes_scales_are_counted_from_its_texts_alone():
+    """Over every training text the fold's scales are the head's; over part of them they are that
+    part's ratios (the bag's scales stay 1)."""
+    import model.train.wide as wide
+    from model.ngram_head import log_count_ratios
+
+    classifier = _classifier(ngram_weighting="nb")
+    problem = wide._Problem.of(classifier, TRAIN, torch.device("cpu"))
+    torch.testing.assert_close(problem.fold_scale(problem.x, problem.y), problem.scale)
+    part = torch.arange(20)
+    counts = torch.zeros(2, problem.first_bag_row)
+    for i in part.tolist():
+        rows, mask = classifier.ngram_head.ngram_ids(torch.tensor([TRAIN.ids[i]]), torch.tensor([len(TRAIN.ids[i])]))
+        counts[TRAIN.labels[i], rows[mask].unique()] += 1
+    scale = problem.fold_scale(problem.x.index_select(0, part).coalesce(), problem.y[part])
+    torch.testing.assert_close(scale[:problem.first_bag_row], log_count_ratios(counts).abs().t())
+    assert torch.equal(scale[problem.first_bag_row:], torch.ones_like(scale[problem.first_bag_row:]))
+
+
+def test_naive_bayes_out_of_fold_logits_do_not_read_the_held_out_labels(monkeypatch):
+    """Texts in pairs sharing their two tokens, labels at random: out of fold, a text can only follow
+    its partner, right half the time. Ratios counted with the held-out text would be large exactly
+    where its label agrees with its partner's, and right about three times in four."""
+    from model.classifier import ClassifierConfig
+    from model.train import EncodedSplit
+
+    monkeypatch.setattr("model.train.wide.L2_GRID", (1e-3,))
+    g = torch.Generator().manual_seed(0)
+    n = 600
+    labels = torch.randint(0, 2, (n,), generator=g).tolist()
+    train = EncodedSplit([[2 + 2 * (i // 2), 3 + 2 * (i // 2)] for i in range(n)], labels)
+    classifier = BiLSTMClassifier(ClassifierConfig(vocab_size=n + 4, num_classes=2, embedding_dim=4, hidden=4,
+                                                   ngrams=1, ngram_weighting="nb"))
+    classifier.ngram_head.fit(train.ids, train.labels)
+    _, train_logits = fit_wide(classifier, train, train, ["a", "b"], "accuracy", torch.device("cpu"))
+    right = ((train_logits + classifier.head.bias).argmax(-1) == torch.tensor(labels)).float().mean().item()
+    assert right < 0.6

@@ -47,6 +47,7 @@ from typing import NamedTuple
 import torch
 
 from model.train.batching import EncodedSplit
+from model.ngram_head import log_count_ratios
 from model.train.metrics import classification_metrics, paired_standard_error
 from model.train.sparse_logistic import MAX_ITER, ReadColumns, csr, scaled_logits
 
@@ -216,9 +217,27 @@ class _Problem:
         self._columns[bag_on].solve(self.y, weight, bias, self.penalty(l2, ratio), self.start_of(ratio),
                                     self.class_weights, self.scale)
 
+    def fold_scale(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor | None:
+        """The scales of a fit on the texts of ``x`` (labels ``y``) alone: the n-gram rows'
+        naive-Bayes ratios counted from those texts, as the head counts them from the whole
+        training set (an n-gram's presence per class), the bag's as they are; ``None`` without scales.
+
+        The ratios read the labels: a fold's fit scaled by ratios that counted its held-out texts
+        would score those texts with their own labels' help.
+        """
+        if self.scale is None:
+            return None
+        texts, rows = x.indices()
+        present = (rows < self.first_bag_row) & (x.values() > 0)
+        counts = torch.zeros(self.scale.shape[1], self.first_bag_row, device=x.device)
+        counts.index_put_((y[texts[present]], rows[present]), torch.ones(int(present.sum()), device=x.device),
+                          accumulate=True)
+        return torch.cat([log_count_ratios(counts).abs().t().to(self.scale), self.scale[self.first_bag_row:]])
+
     def out_of_fold(self, l2: float, ratio: float | None, seed: int) -> torch.Tensor:
         """``[examples, classes]`` logits of each training example by a fit without its fold
-        (:data:`FOLDS`), each fit starting where the full search started."""
+        (:data:`FOLDS`), each fit starting where the full search started, its scales counted
+        without the fold (:meth:`fold_scale`)."""
         x = self.inputs(self.x, ratio is not None)
         prior, penalty = self.start_of(ratio), self.penalty(l2, ratio)
         n = x.shape[0]
@@ -231,10 +250,11 @@ class _Problem:
             kept = keep.nonzero().squeeze(1)
             w = prior.clone()
             b = torch.zeros(self.start.shape[1], device=x.device, requires_grad=True)
-            ReadColumns(x.index_select(0, kept).coalesce()).solve(self.y[kept], w, b, penalty, prior,
-                                                                  self.class_weights, self.scale)
+            fitted = x.index_select(0, kept).coalesce()
+            scale = self.fold_scale(fitted, self.y[kept])
+            ReadColumns(fitted).solve(self.y[kept], w, b, penalty, prior, self.class_weights, scale)
             with torch.no_grad():
-                logits[held] = scaled_logits(csr(x.index_select(0, held).coalesce()), w, b, self.scale)
+                logits[held] = scaled_logits(csr(x.index_select(0, held).coalesce()), w, b, scale)
         return logits
 
 
