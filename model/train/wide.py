@@ -28,7 +28,8 @@ the same data. Fitting them first avoids that, as in stacking:
    linear model leaves: while it trains, each training text's wide logits are
    those of a fit without that text's fold (:data:`FOLDS`), as in stacking (the
    full fit has all but learned its training texts by heart, which would leave
-   the BiLSTM nothing to learn from them).
+   the BiLSTM nothing to learn from them); with naive-Bayes scales, a fold's
+   are counted without its held-out texts, whose labels they would otherwise read.
 
 The fitted linear model is evaluated as epoch 0, so early stopping keeps it when
 no epoch of the BiLSTM improves on it on validation. The penalty search has no
@@ -46,8 +47,8 @@ from typing import NamedTuple
 
 import torch
 
-from model.train.batching import EncodedSplit
 from model.ngram_head import log_count_ratios
+from model.train.batching import EncodedSplit
 from model.train.metrics import classification_metrics, paired_standard_error
 from model.train.sparse_logistic import MAX_ITER, ReadColumns, csr, scaled_logits
 
