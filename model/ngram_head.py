@@ -101,7 +101,7 @@ class NgramHead(nn.Module):
         if not by_class:
             self.idf.copy_(torch.log((1.0 + len(texts)) / (1.0 + counts[0].to(self.idf))) + 1.0)
             return
-        self.ratio.copy_(log_count_ratios(counts).abs().t().to(self.ratio))
+        self.ratio.copy_(naive_bayes_scales(counts).to(self.ratio))
 
     def ngram_ids(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The row ids of every n-gram and their validity mask.
@@ -193,6 +193,16 @@ def bigram_keys(texts, vocab_size: int) -> torch.Tensor:
     inside = torch.ones_like(keys, dtype=torch.bool)
     inside[ends[(ends >= 0) & (ends < keys.numel())]] = False
     return torch.unique(keys[inside])
+
+
+def naive_bayes_scales(counts: torch.Tensor) -> torch.Tensor:
+    """``[features, classes]`` scales of the ``nb`` weighting: the magnitudes of the features'
+    log-count ratios (:func:`log_count_ratios`; the weights learn their signs).
+
+    Args:
+        counts (Tensor): ``[classes, features]`` documents of each class holding each feature.
+    """
+    return log_count_ratios(counts).abs().t()
 
 
 def log_count_ratios(counts: torch.Tensor, alpha: float = NB_ALPHA) -> torch.Tensor:

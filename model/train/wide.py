@@ -47,7 +47,7 @@ from typing import NamedTuple
 
 import torch
 
-from model.ngram_head import log_count_ratios
+from model.ngram_head import naive_bayes_scales
 from model.train.batching import EncodedSplit
 from model.train.metrics import classification_metrics, paired_standard_error
 from model.train.sparse_logistic import MAX_ITER, ReadColumns, csr, scaled_logits
@@ -233,7 +233,7 @@ class _Problem:
         counts = torch.zeros(self.scale.shape[1], self.first_bag_row, device=x.device)
         counts.index_put_((y[texts[present]], rows[present]), torch.ones(int(present.sum()), device=x.device),
                           accumulate=True)
-        return torch.cat([log_count_ratios(counts).abs().t().to(self.scale), self.scale[self.first_bag_row:]])
+        return torch.cat([naive_bayes_scales(counts).to(self.scale), self.scale[self.first_bag_row:]])
 
     def out_of_fold(self, l2: float, ratio: float | None, seed: int) -> torch.Tensor:
         """``[examples, classes]`` logits of each training example by a fit without its fold
